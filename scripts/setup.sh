@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Rust itself. Idempotent: installs only what is missing.
+set -euo pipefail
+
+need_apt=()
+command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "setup: please install: ${need_apt[*]}" >&2
+        exit 1
+    fi
+fi
