@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod error;
 pub mod output;
+pub mod report;
 pub mod sql;
 pub mod state;
 

@@ -97,3 +97,122 @@ pub fn json_cell(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Rows a text table is aligned on before streaming starts; later rows keep those widths.
+pub const TABLE_WIDTH_SAMPLE: usize = 1000;
+
+/// A listing written as its rows arrive, in constant memory: CSV row by row, a text table
+/// aligned on its first [`TABLE_WIDTH_SAMPLE`] rows (wider cells later push their line out).
+pub struct RowStream<W: Write> {
+    headers: Vec<&'static str>,
+    csv: Option<csv::Writer<W>>,
+    out: Option<W>,
+    sample: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+}
+
+impl<W: Write> RowStream<W> {
+    /// `format` is `Table` or `Csv`; JSON listings use [`JsonArrayStream`].
+    pub fn new(format: Format, headers: Vec<&'static str>, out: W) -> std::io::Result<Self> {
+        let mut stream = RowStream {
+            headers,
+            csv: None,
+            out: None,
+            sample: Vec::new(),
+            widths: None,
+        };
+        if format == Format::Csv {
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(&stream.headers)?;
+            stream.csv = Some(writer);
+        } else {
+            stream.out = Some(out);
+        }
+        Ok(stream)
+    }
+
+    pub fn push(&mut self, row: Vec<String>) -> std::io::Result<()> {
+        if let Some(writer) = &mut self.csv {
+            return Ok(writer.write_record(&row)?);
+        }
+        if self.widths.is_some() {
+            return self.write_line(&row);
+        }
+        self.sample.push(row);
+        if self.sample.len() >= TABLE_WIDTH_SAMPLE {
+            self.flush_sample()?;
+        }
+        Ok(())
+    }
+
+    fn flush_sample(&mut self) -> std::io::Result<()> {
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &self.sample {
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(width) = widths.get_mut(i) {
+                    *width = (*width).max(display_cell(cell).chars().count());
+                }
+            }
+        }
+        self.widths = Some(widths);
+        let headers: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        self.write_line(&headers)?;
+        for row in std::mem::take(&mut self.sample) {
+            self.write_line(&row)?;
+        }
+        Ok(())
+    }
+
+    fn write_line(&mut self, cells: &[String]) -> std::io::Result<()> {
+        let (Some(out), Some(widths)) = (&mut self.out, &self.widths) else {
+            return Ok(());
+        };
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{:<width$}", display_cell(cell)))
+            .collect();
+        writeln!(out, "{}", padded.join("  ").trim_end())
+    }
+
+    /// Writes what is still held and flushes.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if let Some(mut writer) = self.csv.take() {
+            return writer.flush();
+        }
+        if self.widths.is_none() {
+            self.flush_sample()?;
+        }
+        match &mut self.out {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A JSON array written one element at a time.
+pub struct JsonArrayStream<W: Write> {
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> JsonArrayStream<W> {
+    pub fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(b"[")?;
+        Ok(JsonArrayStream { out, written: 0 })
+    }
+
+    pub fn push<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut self.out, value)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}

@@ -2,6 +2,8 @@
 //! arguments, makes library calls and prints; the work itself lives in the library.
 
 mod init;
+mod issues;
+mod report;
 mod sessions;
 mod show;
 
@@ -74,6 +76,10 @@ pub enum Command {
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
     Show(show::Args),
+    /// The issues of a session, filterable, streamed as a table, JSON or CSV.
+    Issues(issues::Args),
+    /// The diagnostics report of a session: Markdown, JSON or one HTML file.
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -84,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
+        Command::Issues(args) => issues::run(&cli.global, args),
+        Command::Report(args) => report::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
