@@ -224,7 +224,18 @@ fn table_counts(db: &Path, session_id: &str) -> TableCounts {
     };
     let mut stmt = conn
         .prepare(
-            "SELECT session_entry_id, issue_type, coalesce(json_extract(elaboration, '$.severity'), 'error'), count(*)
+            "SELECT orchestration_session_entry_id, ingest_src, ingest_table_name
+             FROM orchestration_session_entry WHERE session_id = ?1 ORDER BY rowid",
+        )
+        .unwrap();
+    counts.entries = stmt
+        .query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut stmt = conn
+        .prepare(
+            "SELECT session_entry_id, issue_type, CAST(coalesce(json_extract(elaboration, '$.severity'), 'error') AS TEXT), count(*)
              FROM orchestration_session_issue WHERE session_id = ?1 GROUP BY 1, 2, 3",
         )
         .unwrap();
@@ -237,23 +248,15 @@ fn table_counts(db: &Path, session_id: &str) -> TableCounts {
         counts.total += n;
         *counts.by_type.entry(issue_type.clone()).or_default() += n;
         *counts.by_severity.entry(severity).or_default() += n;
+        // Issues of no entry, or of an entry id the session lacks, belong to the session.
         let bucket = match entry {
-            Some(entry) => counts.by_entry.entry(entry).or_default(),
-            None => &mut counts.session_level,
+            Some(entry) if counts.entries.iter().any(|(id, _, _)| *id == entry) => {
+                counts.by_entry.entry(entry).or_default()
+            }
+            _ => &mut counts.session_level,
         };
         *bucket.entry(issue_type).or_default() += n;
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT orchestration_session_entry_id, ingest_src, ingest_table_name
-             FROM orchestration_session_entry WHERE session_id = ?1 ORDER BY rowid",
-        )
-        .unwrap();
-    counts.entries = stmt
-        .query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
     counts
 }
 
@@ -960,5 +963,69 @@ fn a_hundred_thousand_issues_stream_and_summarise_in_bounded_memory() {
     for (what, rss) in [("issues csv", csv_rss), ("report html", html_rss)] {
         eprintln!("{what}: peak RSS {rss} KiB");
         assert!(rss < 40 * 1024, "{what}: peak RSS {rss} KiB");
+    }
+}
+
+#[test]
+fn sessions_written_by_other_tools_report_without_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("other-tool.db");
+    {
+        let conn = connect(&db);
+        conn.execute_batch(&reference_schema()).unwrap();
+        // Other tools do not always enforce foreign keys: one issue names a missing entry.
+        conn.execute_batch(
+            r#"
+            PRAGMA foreign_keys = OFF;
+            INSERT INTO device (device_id, name, state, boundary) VALUES ('DEV-1', 'elsewhere', '"SINGLETON"', 'LAB');
+            INSERT INTO orchestration_nature (orchestration_nature_id, nature) VALUES ('V&V', 'Verification and Validation');
+            INSERT INTO orchestration_session (orchestration_session_id, device_id, orchestration_nature_id, version, args_json)
+                VALUES ('ORCHSESSID-00ff', 'DEV-1', 'V&V', '0.9', '{"argv": 7}');
+            INSERT INTO orchestration_session_entry (orchestration_session_entry_id, session_id, ingest_src, elaboration)
+                VALUES ('ORCHSESSENID-1a2b', 'ORCHSESSID-00ff', 'checks.sql', '{"rows": "many"}');
+            INSERT INTO orchestration_session_state (orchestration_session_state_id, session_id, session_entry_id, from_state, to_state, transition_reason)
+                VALUES ('S1', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'surveilr_orch_init', 'surveilr_orch_progress', NULL),
+                       ('S2', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'surveilr_orch_progress', 'surveilr_orch_failed', X'FF00FE');
+            INSERT INTO orchestration_session_exec (orchestration_session_exec_id, exec_nature, session_id, session_entry_id, exec_code, exec_status, exec_error_text)
+                VALUES ('X1', 'sql', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'select 1', 'SUCCESS', NULL),
+                       ('X2', 'sql', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'select x', 'ERROR', 'no such column: x');
+            INSERT INTO orchestration_session_issue (orchestration_session_issue_id, session_id, session_entry_id, issue_type, issue_message, issue_row, invalid_value, elaboration)
+                VALUES ('I1', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'Custom', 'text in an integer column', 'row seven', X'FF00FE', NULL),
+                       ('I2', 'ORCHSESSID-00ff', 'ORCHSESSENID-1a2b', 'Custom', 'bad bytes', 3, CAST(X'C328' AS TEXT), '{"severity": 3, "code": {"x": 1}}'),
+                       ('I3', 'ORCHSESSID-00ff', 'NO-SUCH-ENTRY', 'Orphan', 'entry id unknown', NULL, NULL, '{"severity": "warning"}');
+            "#,
+        )
+        .unwrap();
+    }
+    let counts = table_counts(&db, "ORCHSESSID-00ff");
+    let out = run(&db, &["report", "ORCHSESSID-00ff", "--format", "json"]);
+    assert_status(&out, 0);
+    let printed = json_stdout(&out);
+    assert_diagnostics_agree(&printed, &counts);
+    let entry = &printed["entries"][0];
+    assert_eq!(entry["rows"], Value::Null);
+    assert_eq!(entry["execs"], 2);
+    assert_eq!(entry["execs_failed"], 1, "'SUCCESS' counts as success");
+    assert_eq!(entry["script"]["outcome"], "failed");
+    assert_eq!(entry["script"]["error"], "no such column: x");
+    assert_eq!(printed["session_issues"]["issues_by_type"]["Orphan"], 1);
+    assert_eq!(printed["session"]["state"], "INITIAL");
+
+    let out = run(&db, &["issues", "ORCHSESSID-00ff", "--format", "csv"]);
+    assert_status(&out, 0);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(&records[0][7], "row seven");
+    assert_eq!(
+        &records[0][9], "\u{FFFD}\u{0}\u{FFFD}",
+        "a blob decoded lossily"
+    );
+    assert_eq!(&records[1][6], "3", "a numeric severity printed as text");
+    for format in ["md", "html"] {
+        assert_status(
+            &run(&db, &["report", "ORCHSESSID-00ff", "--format", format]),
+            0,
+        );
     }
 }

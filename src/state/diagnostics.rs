@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::issue_list::{IssueRow, take_first_issues};
+use super::issue_list::{IssueRow, take_first_issues, text_cell, text_or_empty};
 use super::query::{self, EntrySummary, SEVERITY_SQL, SessionSummary};
 use super::states::{ABANDONED, ORCH_COMPLETED, ORCH_FAILED};
 use crate::Result;
@@ -250,7 +250,7 @@ fn device_facts(conn: &Connection, device_id: &str) -> Result<DeviceFacts> {
         .query_row(
             "SELECT name, boundary, state_sysinfo FROM device WHERE device_id = ?1",
             [device_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((text_cell(row, 0)?, text_cell(row, 1)?, text_cell(row, 2)?)),
         )
         .optional()?;
     let (name, boundary, sysinfo) = found.unwrap_or_default();
@@ -288,7 +288,7 @@ impl EntryIndex {
             "SELECT orchestration_session_entry_id FROM orchestration_session_entry WHERE session_id = ?1",
         )?;
         let known = stmt
-            .query_map([session_id], |row| row.get(0))?
+            .query_map([session_id], |row| text_or_empty(row, 0))?
             .collect::<rusqlite::Result<_>>()?;
         let position = listed
             .enumerate()
@@ -331,17 +331,15 @@ impl Builder<'_> {
         )?;
         let mut rows = stmt.query([self.session_id])?;
         while let Some(row) = rows.next()? {
-            let entry_id: String = row.get(0)?;
+            let entry_id = text_or_empty(row, 0)?;
             let Some(i) = self.index.position(&entry_id) else {
                 continue;
             };
             let change = StateChange {
-                from: row.get(1)?,
-                to: row.get(2)?,
-                at: row.get(3)?,
-                reason: row
-                    .get::<_, Option<String>>(4)?
-                    .map(|r| clip(r, MAX_TEXT_CHARS)),
+                from: text_or_empty(row, 1)?,
+                to: text_or_empty(row, 2)?,
+                at: text_cell(row, 3)?,
+                reason: text_cell(row, 4)?.map(|r| clip(r, MAX_TEXT_CHARS)),
             };
             let entry = &mut self.entries[i];
             if change.from.starts_with("surveilr_orch_") || change.to.starts_with("surveilr_orch_")
@@ -392,9 +390,9 @@ impl Builder<'_> {
         ))?;
         let mut rows = stmt.query([self.session_id])?;
         while let Some(row) = rows.next()? {
-            let entry_id: Option<String> = row.get(0)?;
-            let issue_type: String = row.get(1)?;
-            let severity: String = row.get(2)?;
+            let entry_id = text_cell(row, 0)?;
+            let issue_type = text_or_empty(row, 1)?;
+            let severity = text_or_empty(row, 2)?;
             let count = row.get::<_, i64>(3)? as usize;
             self.summary.issues += count;
             *self
@@ -481,7 +479,7 @@ impl Builder<'_> {
         let mut rows = stmt.query([self.session_id])?;
         let mut wanting_error = 0;
         while let Some(row) = rows.next()? {
-            let entry_id: Option<String> = row.get(0)?;
+            let entry_id = text_cell(row, 0)?;
             let count = row.get::<_, i64>(1)? as usize;
             let failed = row.get::<_, Option<i64>>(2)?.unwrap_or(0) as usize;
             self.summary.execs += count;
@@ -503,12 +501,12 @@ impl Builder<'_> {
         ))?;
             let mut rows = stmt.query(params![self.session_id])?;
             while let Some(row) = rows.next()? {
-                let entry_id: String = row.get(0)?;
+                let entry_id = text_or_empty(row, 0)?;
                 let Some(i) = self.index.position(&entry_id) else {
                     continue;
                 };
                 if self.entries[i].first_exec_error.is_none() {
-                    let error: Option<String> = row.get(1)?;
+                    let error = text_cell(row, 1)?;
                     self.entries[i].first_exec_error =
                         Some(clip(error.unwrap_or_default(), MAX_TEXT_CHARS));
                     wanting_error -= 1;

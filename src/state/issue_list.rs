@@ -3,6 +3,7 @@
 //! Rows come in the order they were recorded (rowid) and are handed to a callback as they are
 //! read, so a session with millions of issues is listed in constant memory.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, ToSql};
 use serde::Serialize;
 
@@ -43,23 +44,40 @@ pub struct IssueFilter {
 
 const ISSUE_COLUMNS: &str = "i.orchestration_session_issue_id, i.session_entry_id, e.ingest_src, e.ingest_table_name,
      i.issue_type, CASE WHEN json_valid(i.elaboration) THEN json_extract(i.elaboration, '$.code') END,
-     {SEVERITY}, i.issue_message, CAST(i.issue_row AS TEXT), i.issue_column, i.invalid_value, i.remediation";
+     {SEVERITY}, i.issue_message, i.issue_row, i.issue_column, i.invalid_value, i.remediation";
+
+/// A cell as text whatever another tool stored there: numbers printed, blobs and invalid
+/// UTF-8 decoded lossily. Fails only on a bad column index.
+pub(crate) fn text_cell(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match row.get_ref(index)? {
+        ValueRef::Null => None,
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(x) => Some(x.to_string()),
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        }
+    })
+}
+
+/// As [`text_cell`], empty for NULL (for columns declared NOT NULL).
+pub(crate) fn text_or_empty(row: &Row<'_>, index: usize) -> rusqlite::Result<String> {
+    Ok(text_cell(row, index)?.unwrap_or_default())
+}
 
 fn issue_from_row(row: &Row<'_>) -> rusqlite::Result<IssueRow> {
     Ok(IssueRow {
-        issue_id: row.get(0)?,
-        entry_id: row.get(1)?,
-        source: row.get(2)?,
-        table: row.get(3)?,
-        issue_type: row.get(4)?,
-        // Another tool may have stored a number or an object as the code.
-        code: row.get::<_, Option<String>>(5).unwrap_or(None),
-        severity: row.get(6)?,
-        message: row.get(7)?,
-        row: row.get(8)?,
-        column: row.get(9)?,
-        invalid_value: row.get(10)?,
-        remediation: row.get(11)?,
+        issue_id: text_or_empty(row, 0)?,
+        entry_id: text_cell(row, 1)?,
+        source: text_cell(row, 2)?,
+        table: text_cell(row, 3)?,
+        issue_type: text_or_empty(row, 4)?,
+        code: text_cell(row, 5)?,
+        severity: text_or_empty(row, 6)?,
+        message: text_or_empty(row, 7)?,
+        row: text_cell(row, 8)?,
+        column: text_cell(row, 9)?,
+        invalid_value: text_cell(row, 10)?,
+        remediation: text_cell(row, 11)?,
     })
 }
 
