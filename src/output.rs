@@ -216,3 +216,49 @@ impl<W: Write> JsonArrayStream<W> {
         self.out.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_stream_writes_every_row_past_the_width_sample() {
+        let rows = TABLE_WIDTH_SAMPLE + 500;
+        let mut table = Vec::new();
+        let mut stream = RowStream::new(Format::Table, vec!["n", "text"], &mut table).unwrap();
+        for n in 0..rows {
+            stream
+                .push(vec![n.to_string(), "a\nb".to_string()])
+                .unwrap();
+        }
+        stream.finish().unwrap();
+        let text = String::from_utf8(table).unwrap();
+        assert_eq!(text.lines().count(), rows + 1);
+        // Widths come from the first rows ("999"); later, wider cells push their line out.
+        assert!(text.starts_with("n    text\n0    a b\n"), "{}", &text[..40]);
+        assert!(text.ends_with("\n1499  a b\n"));
+
+        let mut csv_out = Vec::new();
+        let mut stream = RowStream::new(Format::Csv, vec!["n", "text"], &mut csv_out).unwrap();
+        stream.push(vec!["1".into(), "a,\"b\"".into()]).unwrap();
+        stream.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(csv_out).unwrap(),
+            "n,text\n1,\"a,\"\"b\"\"\"\n"
+        );
+    }
+
+    #[test]
+    fn json_array_stream_is_one_valid_array() {
+        for count in [0, 1, 3] {
+            let mut out = Vec::new();
+            let mut stream = JsonArrayStream::new(&mut out).unwrap();
+            for n in 0..count {
+                stream.push(&serde_json::json!({ "n": n })).unwrap();
+            }
+            stream.finish().unwrap();
+            let parsed: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(parsed.as_array().unwrap().len(), count);
+        }
+    }
+}

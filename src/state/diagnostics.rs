@@ -552,3 +552,44 @@ impl Diagnostics {
         crate::report::markdown::render(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Issue, IssueKind, OpenOptions, StateDb};
+    use super::*;
+
+    #[test]
+    fn clip_cuts_on_characters_and_marks_the_cut() {
+        assert_eq!(clip("héllo".to_string(), 10), "héllo");
+        assert_eq!(clip("héllo".to_string(), 2), "hé…");
+    }
+
+    #[test]
+    fn entries_beyond_the_cap_are_counted_and_their_issues_stay_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(dir.path().join("t.db"), &OpenOptions::default()).unwrap();
+        let mut session = db.begin_session("ingest", &serde_json::json!({})).unwrap();
+        let mut last = String::new();
+        for n in 0..=MAX_ENTRIES {
+            last = session
+                .add_entry(&format!("f{n}.csv"), None, &serde_json::json!({}))
+                .unwrap();
+        }
+        let long = "x".repeat(MAX_TEXT_CHARS * 3);
+        session
+            .issue(&Issue::new(IssueKind::BlankRow, long.as_str()).entry(&last))
+            .unwrap();
+        session
+            .issue(&Issue::new(IssueKind::BlankRow, long.as_str()))
+            .unwrap();
+        let d = session.finish_completed("ok").unwrap();
+        assert_eq!(d.summary.entries, MAX_ENTRIES + 1);
+        assert_eq!(d.entries.len(), MAX_ENTRIES);
+        assert_eq!(d.entries_not_listed, 1);
+        assert_eq!(d.summary.issues, 2);
+        // The unlisted entry's issue is not mistaken for a session-level one.
+        assert_eq!(d.session_issues.issues_by_type["Blank Row"], 1);
+        let quoted = &d.session_issues.first_issues[0].message;
+        assert_eq!(quoted.chars().count(), MAX_TEXT_CHARS + 1);
+    }
+}
