@@ -780,8 +780,9 @@ fn the_html_report_renders_in_a_browser_without_running_the_data() {
     );
     let url = format!("file://{}", page.display());
 
+    // The page sorts its entries table as the link asks: by issues, most first.
     let mut args = chromium_args(&dir.path().join("profile-dom"));
-    args.extend(["--dump-dom".to_string(), url.clone()]);
+    args.extend(["--dump-dom".to_string(), format!("{url}#sort=issues-desc")]);
     let out = chromium(&args);
     let dom = stdout(&out);
     assert!(
@@ -792,6 +793,22 @@ fn the_html_report_renders_in_a_browser_without_running_the_data() {
     );
     assert_eq!(dom.matches("class=\"sort-marker\"").count(), 10);
     assert!(dom.contains("listed issues shown"), "the type filter ran");
+    assert!(dom.contains("<th data-type=\"number\" tabindex=\"0\" title=\"sort\" aria-sort=\"descending\">issues<span class=\"sort-marker\">▼</span></th>"), "{dom}");
+    let body = dom
+        .split("<table id=\"entries-table\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap();
+    let order: Vec<&str> = body
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| row.split("</td>").next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["2", "1", "3", "5", "4"],
+        "entries by issues, most first"
+    );
     for source in [
         "incoming/clinic-visits.csv",
         "incoming/labs.xlsx#Results",

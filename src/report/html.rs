@@ -606,6 +606,17 @@ const SCRIPT: &str = r#"
       table.setAttribute('data-sortable', 'ready');
     })(tables[t]);
   }
+  // A link may name a sort: report.html#sort=issues-desc
+  var wanted = /^#sort=([a-z]+)(-desc)?$/.exec(location.hash);
+  if (wanted && tables.length) {
+    var heads = tables[0].tHead.rows[0].cells;
+    for (var w = 0; w < heads.length; w++) {
+      if (heads[w].firstChild.textContent === wanted[1]) {
+        sortBy(tables[0], w, heads[w]);
+        if (wanted[2]) sortBy(tables[0], w, heads[w]);
+      }
+    }
+  }
   var filter = document.getElementById('type-filter');
   if (filter) {
     var apply = function () {
