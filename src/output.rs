@@ -98,6 +98,12 @@ pub fn json_cell(value: &Value) -> String {
     }
 }
 
+/// True when writing failed only because the reader went away (`rssd issues ... | head`):
+/// what it wanted was written, so the command has succeeded.
+pub fn reader_went_away(err: &crate::Error) -> bool {
+    matches!(err, crate::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 /// Rows a text table is aligned on before streaming starts; later rows keep those widths.
 pub const TABLE_WIDTH_SAMPLE: usize = 1000;
 
@@ -133,7 +139,7 @@ impl<W: Write> RowStream<W> {
 
     pub fn push(&mut self, row: Vec<String>) -> std::io::Result<()> {
         if let Some(writer) = &mut self.csv {
-            return Ok(writer.write_record(&row)?);
+            return writer.write_record(&row).map_err(csv_io_error);
         }
         if self.widths.is_some() {
             return self.write_line(&row);
@@ -187,6 +193,17 @@ impl<W: Write> RowStream<W> {
             Some(out) => out.flush(),
             None => Ok(()),
         }
+    }
+}
+
+/// The I/O error inside a CSV error, so that a closed pipe stays recognisable.
+fn csv_io_error(err: csv::Error) -> std::io::Error {
+    if !matches!(err.kind(), csv::ErrorKind::Io(_)) {
+        return std::io::Error::other(err);
+    }
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
     }
 }
 

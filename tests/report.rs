@@ -962,6 +962,25 @@ fn a_hundred_thousand_issues_stream_and_summarise_in_bounded_memory() {
     let csv_rss = peak_rss_kib(&db, &["issues", &session_id, "--format", "csv"], &csv_path);
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     assert_eq!(reader.records().count(), ISSUES);
+    // A reader that stops early (`| head -1`) is not a failure.
+    let mut child = rssd()
+        .arg("-d")
+        .arg(&db)
+        .args(["issues", &session_id, "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first_line,
+    )
+    .unwrap();
+    assert!(first_line.starts_with("issue_id,"));
+    let early = child.wait_with_output().unwrap();
+    assert_status(&early, 0);
+
     // Reports summarise.
     let html_path = dir.path().join("report.html");
     let html_rss = peak_rss_kib(

@@ -15,7 +15,7 @@ use std::io::BufWriter;
 use anyhow::Result;
 
 use super::{EXIT_OK, Global};
-use crate::output::{Format, JsonArrayStream, RowStream};
+use crate::output::{Format, JsonArrayStream, RowStream, reader_went_away};
 use crate::state::issue_list::{IssueFilter, IssueRow, for_each_issue};
 use crate::state::{Severity, query};
 
@@ -112,9 +112,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         }
     };
     match written {
-        // The reader went away (`| head`): what it wanted was written.
-        Err(crate::Error::Io(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-        Err(err) => Err(err.into()),
-        Ok(()) => Ok(EXIT_OK),
+        Err(err) if !reader_went_away(&err) => Err(err.into()),
+        _ => Ok(EXIT_OK),
     }
 }

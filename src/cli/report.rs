@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{EXIT_OK, Global};
+use crate::output::reader_went_away;
 use crate::report::{self, ReportFormat};
 use crate::state::query;
 
@@ -44,12 +45,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            report::write_report(
-                db.conn(),
-                &session_id,
-                args.format.unwrap_or(ReportFormat::Md),
-                &mut out,
-            )?;
+            let format = args.format.unwrap_or(ReportFormat::Md);
+            match report::write_report(db.conn(), &session_id, format, &mut out) {
+                Err(err) if !reader_went_away(&err) => return Err(err.into()),
+                _ => {}
+            }
         }
     }
     Ok(EXIT_OK)
