@@ -21,11 +21,13 @@ pub const FORMAT: &str = "rssd-diagnostics/1";
 /// Entries described one by one; the rest are counted.
 pub const MAX_ENTRIES: usize = 1000;
 /// State changes listed per entry; the first and last times are kept whatever the count.
-pub const MAX_STATES_PER_ENTRY: usize = 50;
+pub const MAX_STATES_PER_ENTRY: usize = 20;
 /// Issues quoted per entry and issue type.
 pub const FIRST_ISSUES_PER_TYPE: usize = 5;
 /// Issues quoted per entry over all its types.
 pub const MAX_FIRST_ISSUES_PER_ENTRY: usize = 50;
+/// Issues quoted in the whole document: the session's own first, then entry by entry.
+pub const MAX_FIRST_ISSUES: usize = 2000;
 /// Characters kept of any one text taken from the data (messages, values, errors).
 pub const MAX_TEXT_CHARS: usize = 500;
 
@@ -421,16 +423,18 @@ impl Builder<'_> {
     fn add_first_issues(&mut self) -> Result<()> {
         let mut quotas: HashMap<(IssueHome, String), usize> = HashMap::new();
         let mut wanted = 0;
-        let homes = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (IssueHome::Entry(i), &e.issue_digest))
-            .chain(std::iter::once((IssueHome::Session, &self.session_issues)));
+        let mut budget = MAX_FIRST_ISSUES;
+        let homes = std::iter::once((IssueHome::Session, &self.session_issues)).chain(
+            self.entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (IssueHome::Entry(i), &e.issue_digest)),
+        );
         for (home, digest) in homes {
             let mut room = MAX_FIRST_ISSUES_PER_ENTRY;
             for (issue_type, &count) in &digest.issues_by_type {
-                let quota = count.min(FIRST_ISSUES_PER_TYPE).min(room);
+                let quota = count.min(FIRST_ISSUES_PER_TYPE).min(room).min(budget);
+                budget -= quota;
                 if quota > 0 {
                     quotas.insert((home, issue_type.clone()), quota);
                     room -= quota;
