@@ -80,6 +80,7 @@ pub enum Command {
 /// one-line reason on standard error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::interrupt::install();
     let outcome = match cli.command {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
@@ -87,6 +88,10 @@ pub fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
+        Err(err) if matches!(err.downcast_ref(), Some(crate::Error::Interrupted)) => {
+            eprintln!("rssd: interrupted");
+            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
+        }
         Err(err) => {
             let reason = format!("{err:#}").replace(['\r', '\n'], " ");
             eprintln!("rssd: error: {reason}");
