@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod orchestrate;
 pub mod output;
 pub mod sql;
 pub mod state;
