@@ -202,7 +202,12 @@ mod tests {
         assert_eq!(a, anonymize_name("  alice smith ", None));
         assert_ne!(a, anonymize_name("Bob Smith", None));
         assert_ne!(a, anonymize_name("Alice Smith", Some("pepper")));
-        assert!(a.starts_with("Person "));
+        // The examples in docs/functions.md.
+        assert_eq!(a, "Person b6a89e867e");
+        assert_eq!(
+            anonymize_email("baasit@surveilr.com", None),
+            "user_b714b45ecd@surveilr.com"
+        );
         let e = anonymize_email("baasit@surveilr.com", None);
         assert!(
             e.starts_with("user_") && e.ends_with("@surveilr.com"),
