@@ -36,6 +36,23 @@ fn run_with_stdin(db: &Path, args: &[&str], input: &str) -> Output {
     child.wait_with_output().expect("rssd finishes")
 }
 
+/// Asserts the exit status and that standard error mentions `text`.
+fn assert_error(output: &Output, status: i32, text: &str) {
+    assert_status(output, status);
+    assert!(
+        stderr(output).contains(text),
+        "stderr lacks {text:?}:\n{}",
+        stderr(output)
+    );
+}
+
+/// Runs `rssd shell --output json --cmd SQL`, which must succeed, and parses what it prints.
+fn shell_json(db: &Path, sql: &str) -> serde_json::Value {
+    let out = run(db, &["shell", "--output", "json", "--cmd", sql]);
+    assert_status(&out, 0);
+    json_stdout(&out)
+}
+
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rssd.sqlite.db");
@@ -49,6 +66,16 @@ fn latest_session(db: &Path) -> String {
     )[0]
     .clone()
     .unwrap()
+}
+
+/// The id of the one entry the database holds.
+fn only_entry(db: &Path) -> String {
+    let ids = column(
+        db,
+        "SELECT orchestration_session_entry_id FROM orchestration_session_entry",
+    );
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].clone().unwrap()
 }
 
 fn strings(values: &[&str]) -> Vec<Option<String>> {
@@ -81,12 +108,7 @@ fn scripts_find_their_session_and_write_issues_execs_and_logs_against_it() {
     let out = run(&db, &["orchestrate", "-n", "v&v", "-s", &s]);
     assert_status(&out, 0);
     let session = latest_session(&db);
-    let entry = column(
-        &db,
-        "SELECT orchestration_session_entry_id FROM orchestration_session_entry",
-    )[0]
-    .clone()
-    .unwrap();
+    let entry = only_entry(&db);
 
     assert_eq!(
         column(
@@ -163,12 +185,7 @@ fn assertions_return_their_answer_and_record_an_issue_per_missing_thing() {
         ),
         strings(&["11010"])
     );
-    let entry = column(
-        &db,
-        "SELECT orchestration_session_entry_id FROM orchestration_session_entry",
-    )[0]
-    .clone()
-    .unwrap();
+    let entry = only_entry(&db);
     assert_eq!(
         column(
             &db,
@@ -243,14 +260,7 @@ fn logs_and_natures_made_by_scripts() {
 #[test]
 fn deidentification_helpers_give_the_documented_outputs() {
     let (_dir, db) = setup();
-    let out = run(
-        &db,
-        &[
-            "shell",
-            "--output",
-            "json",
-            "--cmd",
-            "SELECT mask('1234567890') AS mask, mask('abc') AS mask_short, mask('1234567890', '#') AS mask_hash,
+    let rows = shell_json(&db, "SELECT mask('1234567890') AS mask, mask('abc') AS mask_short, mask('1234567890', '#') AS mask_hash,
                     generalize_age(32) AS age, generalize_age('47') AS age_text, generalize_age('old') AS age_bad,
                     hash('abc') AS hash, hash(NULL) AS hash_null,
                     anonymize_email('baasit@surveilr.com') AS email,
@@ -259,11 +269,7 @@ fn deidentification_helpers_give_the_documented_outputs() {
                     anonymize_name('Alice Smith') <> anonymize_name('Alice Smith', 'salt') AS salted,
                     mask_phone('+1 (555) 123-4567') AS phone, mask_financial('4111 1111 1111 1234') AS card,
                     mask_dob('1985-07-23') AS dob, mask_address('12 Main St, Springfield, IL') AS address,
-                    anonymize_date('2023-07-23') AS date",
-        ],
-    );
-    assert_status(&out, 0);
-    let rows = json_stdout(&out);
+                    anonymize_date('2023-07-23') AS date");
     let row = &rows[0];
     assert_eq!(row["mask"], "****567890");
     assert_eq!(row["mask_short"], "***");
@@ -294,24 +300,13 @@ fn deidentification_helpers_give_the_documented_outputs() {
 #[test]
 fn regexp_math_and_id_functions() {
     let (_dir, db) = setup();
-    let out = run(
-        &db,
-        &[
-            "shell",
-            "--output",
-            "json",
-            "--cmd",
-            "SELECT regexp_like('abc123', '[0-9]+$') AS like_yes, regexp_like('abc', '^[0-9]') AS like_no,
+    let row = &shell_json(&db, "SELECT regexp_like('abc123', '[0-9]+$') AS like_yes, regexp_like('abc', '^[0-9]') AS like_no,
                     regexp_substr('order 42 of 97', '[0-9]+') AS substr,
                     regexp_replace('2024-01-31', '(\\d+)-(\\d+)-(\\d+)', '$3/$2/$1') AS replaced,
                     regexp_capture('id=X17;', 'id=([A-Z])(\\d+)') AS cap1, regexp_capture('id=X17;', 'id=([A-Z])(\\d+)', 2) AS cap2,
                     'abc' REGEXP 'b' AS operator,
                     sqrt(16) AS root, pow(2, 10) AS power, floor(2.7) AS floor, round(pi() * 1000) AS pi,
-                    length(ulid()) AS ulid_len, surveilr_version() AS version, length(surveilr_device_id()) > 0 AS device",
-        ],
-    );
-    assert_status(&out, 0);
-    let row = &json_stdout(&out)[0];
+                    length(ulid()) AS ulid_len, surveilr_version() AS version, length(surveilr_device_id()) > 0 AS device")[0];
     assert_eq!(row["like_yes"], 1);
     assert_eq!(row["like_no"], 0);
     assert_eq!(row["substr"], "42");
@@ -328,12 +323,7 @@ fn regexp_math_and_id_functions() {
     assert_eq!(row["device"], 1);
 
     let bad = run(&db, &["shell", "--cmd", "SELECT regexp_like('a', '(')"]);
-    assert_status(&bad, 1);
-    assert!(
-        stderr(&bad).contains("invalid regular expression"),
-        "{}",
-        stderr(&bad)
-    );
+    assert_error(&bad, 1, "invalid regular expression");
 }
 
 #[test]
@@ -368,12 +358,7 @@ fn a_failing_middle_script_is_recorded_and_the_others_complete() {
             &last,
         ],
     );
-    assert_status(&out, 1);
-    assert!(
-        stderr(&out).contains("no such table: no_such_table"),
-        "{}",
-        stderr(&out)
-    );
+    assert_error(&out, 1, "no such table: no_such_table");
 
     // Statements before the failure keep their effects; the script stops at the failure.
     assert_eq!(
@@ -612,12 +597,7 @@ fn shell_prints_the_last_result_in_each_format() {
 fn shell_errors_go_to_stderr_and_the_log() {
     let (_dir, db) = setup();
     let out = run(&db, &["shell", "--cmd", "SELECT * FROM nowhere"]);
-    assert_status(&out, 1);
-    assert!(
-        stderr(&out).contains("no such table: nowhere"),
-        "{}",
-        stderr(&out)
-    );
+    assert_error(&out, 1, "no such table: nowhere");
     assert_eq!(
         count(
             &db,
@@ -669,8 +649,7 @@ fn no_observability_writes_no_session() {
             "SELECT * FROM nowhere",
         ],
     );
-    assert_status(&failed, 1);
-    assert!(stderr(&failed).contains("no such table"));
+    assert_error(&failed, 1, "no such table");
     assert_eq!(
         count(&db, "SELECT count(*) FROM orchestration_session_log"),
         0
@@ -684,16 +663,10 @@ fn remote_scripts_are_refused_without_allow_remote() {
         &db,
         &["orchestrate", "-s", "https://example.org/checks.sql"],
     );
-    assert_status(&out, 2);
-    assert!(stderr(&out).contains("--allow-remote"), "{}", stderr(&out));
+    assert_error(&out, 2, "--allow-remote");
     assert!(!db.exists() || count(&db, "SELECT count(*) FROM orchestration_session") == 0);
     let shell = run(&db, &["shell", "https://example.org/checks.sql"]);
-    assert_status(&shell, 2);
-    assert!(
-        stderr(&shell).contains("--allow-remote"),
-        "{}",
-        stderr(&shell)
-    );
+    assert_error(&shell, 2, "--allow-remote");
 }
 
 #[test]
@@ -702,12 +675,7 @@ fn extension_loading_is_refused_unless_allowed() {
     let missing = dir.path().join("no-such-extension");
     let sql = format!("SELECT load_extension('{}')", missing.display());
     let refused = run(&db, &["shell", "--cmd", &sql]);
-    assert_status(&refused, 1);
-    assert!(
-        stderr(&refused).contains("not authorized"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_error(&refused, 1, "not authorized");
     // Allowed, SQLite tries to open the file (and fails, as there is none).
     let allowed = run(&db, &["shell", "--allow-extensions", "--cmd", &sql]);
     assert_status(&allowed, 1);
@@ -727,8 +695,7 @@ fn extension_loading_is_refused_unless_allowed() {
 fn missing_files_stop_before_anything_runs_and_unreadable_text_fails_its_entry() {
     let (dir, db) = setup();
     let out = run(&db, &["orchestrate", "-s", "/nonexistent/x.sql"]);
-    assert_status(&out, 2);
-    assert!(stderr(&out).contains("no such file"), "{}", stderr(&out));
+    assert_error(&out, 2, "no such file");
 
     let bad = dir.path().join("latin1.sql");
     std::fs::write(&bad, b"SELECT 'caf\xe9';").unwrap();
