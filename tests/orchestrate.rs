@@ -750,3 +750,79 @@ fn a_transaction_left_open_is_rolled_back_on_failure_and_committed_on_success() 
         3
     );
 }
+
+/// A one-thread HTTP server on 127.0.0.1 that answers `requests` requests: `/ok.sql` with
+/// `body`, anything else with 404. Returns its base URL.
+fn serve_scripts(body: &'static str, requests: usize) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let (status, text) = if request_line.starts_with("GET /ok.sql ") {
+                ("200 OK", body)
+            } else {
+                ("404 Not Found", "missing")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn remote_scripts_run_with_allow_remote_and_a_failed_fetch_fails_its_entry() {
+    let (_dir, db) = setup();
+    let base = serve_scripts(
+        "CREATE TABLE fetched (x); INSERT INTO fetched VALUES (42);",
+        2,
+    );
+    let ok = format!("{base}/ok.sql");
+    let missing = format!("{base}/missing.sql");
+    let out = run(
+        &db,
+        &["orchestrate", "--allow-remote", "-s", &ok, "-s", &missing],
+    );
+    assert_error(&out, 1, "404");
+    assert_eq!(count(&db, "SELECT x FROM fetched"), 42);
+    assert_eq!(
+        column(
+            &db,
+            "SELECT e.ingest_src || '|' || json_extract(e.elaboration, '$.source') || '|' || st.to_state
+             FROM orchestration_session_entry e JOIN orchestration_session_state st
+               ON st.session_entry_id = e.orchestration_session_entry_id AND st.from_state = 'surveilr_orch_progress'
+             ORDER BY e.rowid"
+        ),
+        vec![
+            Some(format!("{ok}|url|surveilr_orch_completed")),
+            Some(format!("{missing}|url|surveilr_orch_failed")),
+        ]
+    );
+    assert_eq!(
+        column(&db, "SELECT issue_type FROM orchestration_session_issue"),
+        strings(&["Unreadable File"])
+    );
+    // Plain http from anywhere but this machine is refused even when remote is allowed.
+    let plain = run(
+        &db,
+        &[
+            "orchestrate",
+            "--allow-remote",
+            "-s",
+            "http://example.org/x.sql",
+        ],
+    );
+    assert_error(&plain, 2, "use https");
+}

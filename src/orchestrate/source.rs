@@ -3,10 +3,16 @@
 //!
 //! Every name is checked before a session begins, so a mistyped path or a refused URL stops
 //! the run with a clear message and nothing written. A file that exists but cannot be read as
-//! text becomes a failed entry of the session instead.
+//! text, or a URL that cannot be fetched, becomes a failed entry of the session instead.
+//!
+//! A remote script is only ever SQL text run like a local one: nothing fetched is executed as
+//! a program. Plain `http://` is accepted only for loopback addresses, where nobody on the
+//! network can alter the script on its way.
 
 use std::io::{IsTerminal, Read};
+use std::net::IpAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::{Error, Result};
 
@@ -68,9 +74,71 @@ fn decode(bytes: Vec<u8>) -> std::result::Result<String, String> {
     })
 }
 
+/// The largest remote script accepted.
+pub const MAX_REMOTE_BYTES: u64 = 16 * 1024 * 1024;
+/// How long fetching one remote script may take.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn is_remote(spec: &str) -> bool {
     let lower = spec.to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// The host of an `http(s)://` URL, without user info, port or IPv6 brackets.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a URL the options do not allow.
+fn check_remote(url: &str, allow_remote: bool) -> Result<()> {
+    if !allow_remote {
+        return Err(Error::Invalid(format!(
+            "refusing to run remote script {url}: pass --allow-remote to run scripts from the network"
+        )));
+    }
+    if !url.to_ascii_lowercase().starts_with("https://") && !is_loopback(url_host(url)) {
+        return Err(Error::Invalid(format!(
+            "refusing to fetch {url} over plain http: use https (plain http is accepted only from a loopback address)"
+        )));
+    }
+    Ok(())
+}
+
+/// Fetches a script: at most [`MAX_REMOTE_BYTES`], within [`FETCH_TIMEOUT`], https kept
+/// https through redirects.
+fn fetch(url: &str) -> std::result::Result<String, String> {
+    let loopback = is_loopback(url_host(url));
+    let mut config = ureq::Agent::config_builder()
+        .timeout_global(Some(FETCH_TIMEOUT))
+        .max_redirects(5)
+        .https_only(!loopback);
+    if loopback {
+        // A proxy from the environment must not see, or answer for, a local address.
+        config = config.proxy(None);
+    }
+    let agent = ureq::Agent::new_with_config(config.build());
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|err| format!("cannot fetch: {err}"))?;
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_REMOTE_BYTES)
+        .read_to_vec()
+        .map_err(|err| format!("cannot fetch: {err}"))?;
+    decode(bytes)
 }
 
 fn is_glob(spec: &str) -> bool {
@@ -83,14 +151,13 @@ pub fn resolve(specs: &[String], allow_remote: bool) -> Result<Vec<ScriptSource>
     let mut sources = Vec::new();
     for spec in specs {
         if is_remote(spec) {
-            if !allow_remote {
-                return Err(Error::Invalid(format!(
-                    "refusing to run remote script {spec}: pass --allow-remote to run scripts from the network"
-                )));
-            }
-            return Err(Error::Invalid(format!(
-                "cannot run remote script {spec}: this build of rssd does not fetch URLs; download it and pass the file"
-            )));
+            check_remote(spec, allow_remote)?;
+            sources.push(ScriptSource {
+                src: spec.clone(),
+                kind: SourceKind::Url,
+                text: Ok(String::new()),
+            });
+            continue;
         }
         if is_glob(spec) {
             let pattern = glob::glob(spec)
@@ -121,6 +188,12 @@ pub fn resolve(specs: &[String], allow_remote: bool) -> Result<Vec<ScriptSource>
         }
         sources.push(read_file(path));
     }
+    // Fetched only once every name has passed its checks.
+    for source in &mut sources {
+        if source.kind == SourceKind::Url {
+            source.text = fetch(&source.src);
+        }
+    }
     Ok(sources)
 }
 
@@ -142,6 +215,17 @@ mod tests {
     fn remote_is_refused_without_permission() {
         let err = resolve(&["https://example.org/x.sql".to_string()], false).unwrap_err();
         assert!(err.to_string().contains("--allow-remote"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_only_from_loopback() {
+        assert!(check_remote("http://127.0.0.1:8080/x.sql", true).is_ok());
+        assert!(check_remote("http://[::1]/x.sql", true).is_ok());
+        assert!(check_remote("http://user@localhost:9/x.sql", true).is_ok());
+        assert!(check_remote("https://example.org/x.sql", true).is_ok());
+        let err = check_remote("http://example.org/x.sql", true).unwrap_err();
+        assert!(err.to_string().contains("https"), "{err}");
+        assert!(check_remote("http://127.0.0.1.example.org/x.sql", true).is_err());
     }
 
     #[test]
