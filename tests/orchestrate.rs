@@ -48,7 +48,14 @@ fn assert_error(output: &Output, status: i32, text: &str) {
 
 /// Runs `rssd shell --output json --cmd SQL`, which must succeed, and parses what it prints.
 fn shell_json(db: &Path, sql: &str) -> serde_json::Value {
-    let out = run(db, &["shell", "--output", "json", "--cmd", sql]);
+    shell_json_with(db, &[], sql)
+}
+
+/// As [`shell_json`] with more options (`--no-observability`).
+fn shell_json_with(db: &Path, options: &[&str], sql: &str) -> serde_json::Value {
+    let mut args = vec!["shell", "--output", "json", "--cmd", sql];
+    args.extend_from_slice(options);
+    let out = run(db, &args);
     assert_status(&out, 0);
     json_stdout(&out)
 }
@@ -825,4 +832,36 @@ fn remote_scripts_run_with_allow_remote_and_a_failed_fetch_fails_its_entry() {
         ],
     );
     assert_error(&plain, 2, "use https");
+}
+
+#[test]
+fn without_a_session_of_its_own_a_script_sees_the_latest_unfinished_one() {
+    use rssd::state::{OpenOptions, StateDb};
+    let (_dir, db) = setup();
+    let state = StateDb::open(&db, &OpenOptions::default()).unwrap();
+    let finished = state
+        .begin_session("ingest", &serde_json::json!({}))
+        .unwrap();
+    finished.finish_completed("done").unwrap();
+    // Still running, owned by this (live) test process.
+    let running = state
+        .begin_session("ingest", &serde_json::json!({}))
+        .unwrap();
+    let rows = shell_json_with(
+        &db,
+        &["--no-observability"],
+        "SELECT surveilr_orchestration_context_session_id() AS id, surveilr_orchestration_context_active() AS active,
+                json_extract(surveilr_get_orchestration_session_info(), '$.orchestration_nature_id') AS nature",
+    );
+    assert_eq!(
+        rows,
+        serde_json::json!([{"id": running.id(), "active": 1, "nature": "ingest"}])
+    );
+    running.finish_completed("done").unwrap();
+    let rows = shell_json_with(
+        &db,
+        &["--no-observability"],
+        "SELECT surveilr_orchestration_context_session_id() AS id, surveilr_orchestration_context_active() AS active",
+    );
+    assert_eq!(rows, serde_json::json!([{"id": null, "active": 0}]));
 }

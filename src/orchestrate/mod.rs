@@ -408,6 +408,35 @@ fn ensure_session_info_view(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::OpenOptions;
+
+    #[test]
+    fn foreign_keys_are_off_for_scripts_and_on_again_for_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(dir.path().join("t.db"), &OpenOptions::default()).unwrap();
+        let options = RunOptions {
+            nature_id: "test".into(),
+            nature_label: "test".into(),
+            save_script: true,
+            capture_result: true,
+            observe: true,
+            allow_extensions: false,
+        };
+        let script = ScriptSource::command(
+            "INSERT INTO orchestration_session_log (orchestration_session_log_id, parent_exec_id, content)
+             VALUES ('L1', 'no-such-exec', 'x');
+             SELECT foreign_keys FROM pragma_foreign_keys;",
+        );
+        let report = run(&db, &[script], &options, &json!({})).unwrap();
+        assert_eq!(report.failed(), 0, "{:?}", report.scripts);
+        let seen = report.last_result.unwrap().rows;
+        assert_eq!(seen, vec![vec![Value::Integer(0)]]);
+        let after: i64 = db
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(after, 1);
+    }
 
     #[test]
     fn natures_map_as_surveilr_maps_them() {
