@@ -2,13 +2,13 @@
 //!                   [--no-observability] [--allow-remote] [--allow-extensions]
 //!
 //! Runs SQL on the RSSD: standard input first (when it is not a terminal), then each SCRIPT
-//! (file or glob), then each `--cmd`. Prints the rows of the last statement that returns
-//! columns: `table` (aligned), `line` (`column = value`, a blank line between rows, as
-//! sqlite3's `.mode line`) or `json` (an array of objects). The run is recorded as a session
-//! of nature `shell-rusqlite`, one entry per script, unless `--no-observability`, which writes
-//! nothing but what the SQL itself writes. Errors go to standard error (and to
-//! `orchestration_session_log` when recorded). The functions of `docs/functions.md` are
-//! available.
+//! (file, glob, or `https://` URL with `--allow-remote`), then each `--cmd`. Prints the rows
+//! of the last statement that returns columns: `table` (aligned), `line` (`column = value`, a
+//! blank line between rows, as sqlite3's `.mode line`) or `json` (an array of objects). The
+//! run is recorded as a session of nature `shell-rusqlite`, one entry per script, unless
+//! `--no-observability`, which writes nothing but what the SQL itself writes. Errors go to
+//! standard error (and to `orchestration_session_log` when recorded). The functions of
+//! `docs/functions.md` are available.
 //!
 //! Exit status: 0 every statement ran, 1 a statement failed, 2 usage or fatal error.
 
@@ -30,11 +30,12 @@ pub enum Output {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Script files or globs, run in order.
+    /// Script files, globs or URLs, run in order.
     pub scripts: Vec<String>,
     /// SQL to run after the scripts; repeat for more.
     #[arg(long = "cmd", short = 'c')]
     pub commands: Vec<String>,
+    /// How to print the rows of the last statement that returns columns.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
     /// Record no session.
