@@ -223,6 +223,7 @@ fn logs_and_natures_made_by_scripts() {
             surveilr_ensure_orchestration_nature('V&V', 'Verification and Validation', NULL) AS again,
             surveilr_orchestration_nature_id('Nightly V&V') AS by_label,
             surveilr_orchestration_nature_id('no-such-nature') AS missing,
+            surveilr_orchestration_nature_id('v&v') AS vv,
             surveilr_orchestration_nature_id() AS current,
             surveilr_orchestration_context_active() AS active;",
     );
@@ -258,9 +259,9 @@ fn logs_and_natures_made_by_scripts() {
     assert_eq!(
         column(
             &db,
-            "SELECT json_extract(again, '$.nature') || '|' || by_label || '|' || coalesce(missing, 'NULL') || '|' || current || '|' || active FROM nature_result"
+            "SELECT json_extract(again, '$.nature') || '|' || by_label || '|' || coalesce(missing, 'NULL') || '|' || vv || '|' || current || '|' || active FROM nature_result"
         ),
-        strings(&["Verification and Validation|nightly-vv|NULL|V&V|1"])
+        strings(&["Verification and Validation|nightly-vv|NULL|V&V|V&V|1"])
     );
 }
 

@@ -302,13 +302,20 @@ fn as_json_text(text: &str) -> String {
     }
 }
 
+/// The nature named by id or label; `v&v` finds `V&V` as `-n v&v` does. Exact matches win
+/// over matches that ignore case.
 fn nature_id(conn: &Connection, nature: &str) -> Result<Option<String>> {
+    let (mapped, _) = super::nature_for(nature);
     let id = conn
         .query_row(
             "SELECT orchestration_nature_id FROM orchestration_nature
-             WHERE orchestration_nature_id = ?1 OR nature = ?1
-             ORDER BY orchestration_nature_id = ?1 DESC LIMIT 1",
-            [nature],
+             WHERE orchestration_nature_id IN (?1, ?2) OR nature = ?1
+                OR orchestration_nature_id = ?1 COLLATE NOCASE OR nature = ?1 COLLATE NOCASE
+             ORDER BY CASE WHEN orchestration_nature_id = ?1 THEN 0
+                           WHEN orchestration_nature_id = ?2 THEN 1
+                           WHEN nature = ?1 THEN 2 ELSE 3 END
+             LIMIT 1",
+            [nature, mapped.as_str()],
             |row| row.get(0),
         )
         .optional()?;
