@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod error;
 pub mod interrupt;
+pub mod orchestrate;
 pub mod output;
 pub mod sql;
 pub mod state;

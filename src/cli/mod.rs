@@ -2,7 +2,9 @@
 //! arguments, makes library calls and prints; the work itself lives in the library.
 
 mod init;
+mod orchestrate;
 mod sessions;
+mod shell;
 mod show;
 
 use std::path::PathBuf;
@@ -74,6 +76,10 @@ pub enum Command {
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
     Show(show::Args),
+    /// Run SQL scripts inside a recorded session (surveilr-compatible).
+    Orchestrate(orchestrate::Args),
+    /// Run SQL on the RSSD and print the last result.
+    Shell(shell::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -85,6 +91,8 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
+        Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
+        Command::Shell(args) => shell::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
