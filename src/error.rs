@@ -32,6 +32,9 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    #[error("interrupted (Ctrl-C or SIGTERM)")]
+    Interrupted,
+
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 

@@ -17,6 +17,8 @@
 
 pub mod cli;
 pub mod error;
+pub mod interrupt;
+pub mod orchestrate;
 pub mod output;
 pub mod report;
 pub mod sql;

@@ -41,32 +41,39 @@ impl Listing {
                 }
                 writer.flush()
             }
-            Format::Table | Format::Json => {
-                let mut widths: Vec<usize> =
-                    self.headers.iter().map(|h| h.chars().count()).collect();
-                for row in &self.rows {
-                    for (i, cell) in row.iter().enumerate() {
-                        if let Some(width) = widths.get_mut(i) {
-                            *width = (*width).max(display_cell(cell).chars().count());
-                        }
-                    }
-                }
-                let line = |cells: Vec<String>, out: &mut dyn Write| -> std::io::Result<()> {
-                    let padded: Vec<String> = cells
-                        .iter()
-                        .zip(&widths)
-                        .map(|(cell, width)| format!("{cell:<width$}"))
-                        .collect();
-                    writeln!(out, "{}", padded.join("  ").trim_end())
-                };
-                line(self.headers.iter().map(|h| h.to_string()).collect(), out)?;
-                for row in &self.rows {
-                    line(row.iter().map(|c| display_cell(c)).collect(), out)?;
-                }
-                Ok(())
+            Format::Table | Format::Json => write_aligned(&self.headers, &self.rows, out),
+        }
+    }
+}
+
+/// Writes headers and rows as a table aligned on character widths, control characters shown
+/// as spaces.
+pub fn write_aligned(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(width) = widths.get_mut(i) {
+                *width = (*width).max(display_cell(cell).chars().count());
             }
         }
     }
+    let line = |cells: Vec<String>, out: &mut dyn Write| -> std::io::Result<()> {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        writeln!(out, "{}", padded.join("  ").trim_end())
+    };
+    line(headers.iter().map(|h| h.to_string()).collect(), out)?;
+    for row in rows {
+        line(row.iter().map(|c| display_cell(c)).collect(), out)?;
+    }
+    Ok(())
 }
 
 /// Cell text for a terminal table: control characters shown, not obeyed.

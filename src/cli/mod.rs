@@ -3,8 +3,10 @@
 
 mod init;
 mod issues;
+mod orchestrate;
 mod report;
 mod sessions;
+mod shell;
 mod show;
 
 use std::path::PathBuf;
@@ -80,21 +82,32 @@ pub enum Command {
     Issues(issues::Args),
     /// The diagnostics report of a session: Markdown, JSON or one HTML file.
     Report(report::Args),
+    /// Run SQL scripts inside a recorded session (surveilr-compatible).
+    Orchestrate(orchestrate::Args),
+    /// Run SQL on the RSSD and print the last result.
+    Shell(shell::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
 /// one-line reason on standard error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::interrupt::install();
     let outcome = match cli.command {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
         Command::Issues(args) => issues::run(&cli.global, args),
         Command::Report(args) => report::run(&cli.global, args),
+        Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
+        Command::Shell(args) => shell::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
+        Err(err) if matches!(err.downcast_ref(), Some(crate::Error::Interrupted)) => {
+            eprintln!("rssd: interrupted");
+            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
+        }
         Err(err) => {
             let reason = format!("{err:#}").replace(['\r', '\n'], " ");
             eprintln!("rssd: error: {reason}");

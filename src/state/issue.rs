@@ -76,6 +76,7 @@ issue_kinds! {
     ReferenceViolation => "Reference Violation", "foreign-key";
     RuleViolation => "Rule Violation", "sql-rule";
     ScriptError => "Script Error", "exec-error";
+    MissingTable => "Missing Table", "missing-table";
 }
 
 /// One problem to record. Build with [`Issue::new`] and the chained setters.
