@@ -1065,3 +1065,88 @@ fn sessions_written_by_other_tools_report_without_failing() {
         );
     }
 }
+
+#[test]
+fn an_orchestrate_run_reports_each_scripts_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orchestrate.db");
+    let script = |name: &str, sql: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, sql).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let good = script("good.sql", "CREATE TABLE t(x); INSERT INTO t VALUES (1);\n");
+    let bad = script("bad.sql", "SELECT * FROM missing_table;\n");
+    let asserting = script(
+        "assert.sql",
+        "SELECT surveilr_assert_tabular_object('nope');\n",
+    );
+    let out = run(
+        &db,
+        &[
+            "orchestrate",
+            "-n",
+            "v&v",
+            "-s",
+            &good,
+            "-s",
+            &bad,
+            "-s",
+            &asserting,
+        ],
+    );
+    assert_status(&out, 1);
+
+    let (stored, _) = stored_diagnostics(
+        &db,
+        &column(
+            &db,
+            "SELECT orchestration_session_id FROM orchestration_session",
+        )[0]
+        .clone()
+        .unwrap(),
+    );
+    let printed = json_stdout(&run(&db, &["report", "latest", "--format", "json"]));
+    for diagnostics in [&stored, &printed] {
+        let session_id = diagnostics["session"]["session_id"].as_str().unwrap();
+        assert_diagnostics_agree(diagnostics, &table_counts(&db, session_id));
+        let outcomes: Vec<(&str, &str)> = diagnostics["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["source"].as_str().unwrap(),
+                    e["script"]["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (good.as_str(), "completed"),
+                (bad.as_str(), "failed"),
+                (asserting.as_str(), "completed")
+            ]
+        );
+        assert_eq!(
+            diagnostics["summary"]["scripts"],
+            json!({"total": 3, "completed": 2, "failed": 1})
+        );
+        let failed_execs = count(
+            &db,
+            "SELECT count(*) FROM orchestration_session_exec WHERE exec_status <> 0",
+        );
+        assert_eq!(diagnostics["summary"]["execs_failed"], failed_execs);
+        let error = diagnostics["entries"][1]["script"]["error"]
+            .as_str()
+            .unwrap();
+        assert!(error.contains("no such table: missing_table"), "{error}");
+    }
+    let md = report(&db, "latest", "md");
+    assert!(
+        md.contains("Scripts: 3 run, 2 completed, 1 failed."),
+        "{md}"
+    );
+    assert!(md.contains("- script outcome: **failed**: "), "{md}");
+}
