@@ -116,6 +116,33 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--report FILE`: the session's report, written when the run ends (format from the extension).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportOption {
+    /// Write the session's report to FILE at the end (.md, .json or .html).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+impl ReportOption {
+    /// Refuses an unknown extension before any work is done.
+    pub fn check(&self) -> crate::Result<()> {
+        if let Some(path) = &self.report {
+            crate::report::ReportFormat::from_path(path)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the report of `session_id`, if one was asked for.
+    pub fn write(&self, db: &StateDb, session_id: &str) -> crate::Result<()> {
+        if let Some(path) = &self.report {
+            crate::report::write_report_file(db.conn(), session_id, path)?;
+            eprintln!("rssd: report written to {}", path.display());
+        }
+        Ok(())
+    }
+}
+
 /// The command line as JSON, for `args_json`.
 pub fn args_json() -> serde_json::Value {
     let argv: Vec<String> = std::env::args_os()
