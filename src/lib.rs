@@ -20,6 +20,7 @@ pub mod error;
 pub mod output;
 pub mod sql;
 pub mod state;
+pub mod validate;
 
 pub use error::{Error, Result};
 

@@ -4,6 +4,7 @@
 mod init;
 mod sessions;
 mod show;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +75,8 @@ pub enum Command {
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
     Show(show::Args),
+    /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
+    Validate(validate::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
+        Command::Validate(args) => validate::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,298 @@
+//! Validation: Frictionless Table Schemas and SQL rules over loaded tables, every problem an
+//! issue row.
+//!
+//! A [`Validator`] follows a run of entries: [`Validator::after_load`] checks one loaded table
+//! (header, then content, streaming its rows back), and [`Validator::after_all`] checks what
+//! needs every table (workbook sheets, foreign keys), runs the SQL rules and moves each entry
+//! `VALIDATING -> VALIDATED | INVALID`. `rssd ingest` calls both through its entry hook;
+//! [`validate_tables`] drives them over tables already in the database.
+
+mod content;
+pub mod field;
+mod header;
+pub mod rules;
+pub mod schema;
+mod tables;
+
+use std::cell::RefCell;
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde::Serialize;
+
+pub use field::{Cast, Field, FieldType};
+pub use rules::RuleSet;
+pub use schema::{Binding, SchemaSet, TableSchema};
+pub use tables::{ValidateOutcome, select_tables, validate_tables};
+
+use crate::Result;
+use crate::state::{Session, states};
+
+/// Choices that are not part of any schema.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// Match header names to field names exactly (default: ignoring case).
+    pub header_case: bool,
+    /// Report rows whose cells are all empty as `Blank Row` (the loader already does during
+    /// an ingest, so only `rssd validate` asks for it).
+    pub report_blank_rows: bool,
+}
+
+/// Everything a run validates with.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub schemas: SchemaSet,
+    pub rules: RuleSet,
+    pub options: ValidateOptions,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.rules.is_empty()
+    }
+}
+
+/// A column of a loaded table: the header text as in the file, and its name in the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetColumn {
+    pub header: String,
+    pub name: String,
+}
+
+/// One loaded table to validate, and the entry it belongs to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub entry_id: String,
+    pub source: String,
+    pub table: String,
+    pub sheet: Option<String>,
+    pub columns: Vec<TargetColumn>,
+}
+
+/// What the validator remembers of each entry between `after_load` and `after_all`.
+#[derive(Debug, Clone)]
+struct Checked {
+    entry_id: String,
+    table: String,
+    binding: Option<usize>,
+    header_ok: bool,
+    /// (field index, loaded column name) for every field found in the header.
+    columns: Vec<(usize, String)>,
+}
+
+/// Validates the entries of one run. Methods take `&self` so that a loader's hook can hold it.
+pub struct Validator {
+    plan: Plan,
+    checked: RefCell<Vec<Checked>>,
+}
+
+/// The SQLite type a schema's field asks the loader to declare its column with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclaredType {
+    Integer,
+    Real,
+    Text,
+}
+
+impl Validator {
+    pub fn new(plan: Plan) -> Validator {
+        Validator {
+            plan,
+            checked: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The declared type of each column (by its header) that a schema field names. Integer and
+    /// number fields whose cells are plain numbers become INTEGER and REAL; anything needing
+    /// text (a decimal comma, group characters, units) stays TEXT.
+    pub fn declared_types(
+        &self,
+        source: &str,
+        table: &str,
+        sheet: Option<&str>,
+        columns: &[String],
+    ) -> Vec<(String, DeclaredType)> {
+        let Some(binding) = self.plan.schemas.binding_for(source, table, sheet) else {
+            return Vec::new();
+        };
+        let header_case = self.header_case(&binding.schema);
+        columns
+            .iter()
+            .filter_map(|column| {
+                let field = binding
+                    .schema
+                    .fields
+                    .iter()
+                    .find(|field| header::same_name(&field.name, column, header_case))?;
+                let plain = field.bare_number && field.group_char.is_none();
+                let declared = match field.field_type {
+                    FieldType::Integer if plain => DeclaredType::Integer,
+                    FieldType::Number if plain && field.decimal_char == "." => DeclaredType::Real,
+                    _ => DeclaredType::Text,
+                };
+                Some((column.clone(), declared))
+            })
+            .collect()
+    }
+
+    fn header_case(&self, schema: &TableSchema) -> bool {
+        self.plan.options.header_case || schema.header_case
+    }
+
+    /// Checks one loaded entry: header first, content only when the header passed.
+    pub fn after_load(&self, session: &mut Session, target: &Target) -> Result<()> {
+        let binding_index = self.plan.schemas.bindings.iter().position(|binding| {
+            binding.applies_to(&target.source, &target.table, target.sheet.as_deref())
+        });
+        if binding_index.is_none() && self.plan.rules.is_empty() {
+            return Ok(());
+        }
+        session.entry_transition(
+            &target.entry_id,
+            states::VALIDATING,
+            "checking against the schema and rules",
+        )?;
+        let mut checked = Checked {
+            entry_id: target.entry_id.clone(),
+            table: target.table.clone(),
+            binding: binding_index,
+            header_ok: true,
+            columns: Vec::new(),
+        };
+        if let Some(index) = binding_index {
+            let binding = &self.plan.schemas.bindings[index];
+            let header_case = self.header_case(&binding.schema);
+            let conn = session.conn();
+            in_transaction(conn, || {
+                let header = header::check(session, target, binding, header_case)?;
+                checked.header_ok = header.ok;
+                checked.columns = header.columns;
+                if checked.header_ok {
+                    content::check(
+                        session,
+                        target,
+                        &binding.schema,
+                        &checked.columns,
+                        &self.plan.options,
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        self.checked.borrow_mut().push(checked);
+        Ok(())
+    }
+
+    /// After every entry is loaded: required sheets, foreign keys, SQL rules, final states.
+    pub fn after_all(&self, session: &mut Session, targets: &[Target]) -> Result<()> {
+        let checked = self.checked.borrow().clone();
+        if checked.is_empty() && self.plan.schemas.is_empty() && self.plan.rules.is_empty() {
+            return Ok(());
+        }
+        in_transaction(session.conn(), || {
+            header::check_sheets(session, &self.plan.schemas, targets)?;
+            for entry in checked.iter().filter(|entry| entry.header_ok) {
+                if let Some(index) = entry.binding {
+                    content::check_foreign_keys(
+                        session,
+                        &self.plan.schemas,
+                        index,
+                        entry,
+                        &checked,
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        let tables: Vec<(String, String)> = checked
+            .iter()
+            .map(|entry| (entry.entry_id.clone(), entry.table.clone()))
+            .collect();
+        self.plan.rules.run(session, &tables)?;
+        for entry in &checked {
+            let (errors, warnings) =
+                issue_counts(session.conn(), session.id(), Some(&entry.entry_id))?;
+            let (to, reason) = if !entry.header_ok {
+                (
+                    states::INVALID,
+                    format!(
+                        "header does not match the schema; content not checked ({errors} errors, {warnings} warnings)"
+                    ),
+                )
+            } else if errors > 0 {
+                (
+                    states::INVALID,
+                    format!("{errors} errors, {warnings} warnings"),
+                )
+            } else {
+                (states::VALIDATED, format!("no errors, {warnings} warnings"))
+            };
+            session.entry_transition(&entry.entry_id, to, &reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `work` in a write transaction, or in a savepoint when the caller (a loader) already
+/// holds one.
+pub(crate) fn in_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    if conn.is_autocommit() {
+        return crate::sql::write_transaction(conn, work);
+    }
+    conn.execute_batch("SAVEPOINT rssd_validate")?;
+    match work() {
+        Ok(value) => {
+            conn.execute_batch("RELEASE rssd_validate")?;
+            Ok(value)
+        }
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK TO rssd_validate; RELEASE rssd_validate");
+            Err(err)
+        }
+    }
+}
+
+/// Errors and warnings recorded in this session for an entry (or, with `None`, for none).
+fn issue_counts(conn: &Connection, session_id: &str, entry_id: Option<&str>) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT count(*) FILTER (WHERE coalesce(json_extract(elaboration, '$.severity'), 'error') <> 'warning'),
+                count(*) FILTER (WHERE json_extract(elaboration, '$.severity') = 'warning')
+         FROM orchestration_session_issue WHERE session_id = ?1 AND session_entry_id IS ?2",
+        rusqlite::params![session_id, entry_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?)
+}
+
+/// A stored cell as the text it was loaded from: NULL is the empty cell; numbers were stored
+/// only where their text round-trips, so their text is the original.
+pub fn cell_text<'a>(value: ValueRef<'a>, buffer: &'a mut String) -> &'a str {
+    use std::fmt::Write;
+    match value {
+        ValueRef::Null => "",
+        ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                *buffer = String::from_utf8_lossy(bytes).into_owned();
+                buffer
+            }
+        },
+        ValueRef::Integer(n) => {
+            buffer.clear();
+            let _ = write!(buffer, "{n}");
+            buffer
+        }
+        ValueRef::Real(x) => {
+            buffer.clear();
+            let _ = write!(buffer, "{x}");
+            buffer
+        }
+        ValueRef::Blob(bytes) => {
+            *buffer = String::from_utf8_lossy(bytes).into_owned();
+            buffer
+        }
+    }
+}
