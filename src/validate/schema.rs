@@ -90,9 +90,14 @@ impl Binding {
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         let trimmed = source.strip_prefix("./").unwrap_or(source);
-        self.selectors.iter().any(|(_, glob)| {
-            glob.is_match(trimmed) || glob.is_match(&file_name) || glob.is_match(table)
-        })
+        let named = self
+            .resource
+            .as_deref()
+            .is_some_and(|name| name.eq_ignore_ascii_case(table));
+        named
+            || self.selectors.iter().any(|(_, glob)| {
+                glob.is_match(trimmed) || glob.is_match(&file_name) || glob.is_match(table)
+            })
     }
 
     /// The name foreign keys use for this resource: its name, else its first path.
