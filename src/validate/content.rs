@@ -3,16 +3,31 @@
 
 use rusqlite::{Connection, params};
 
+use super::Sink;
 use super::field::Problem;
 use super::schema::{SchemaSet, TableSchema};
 use super::{Checked, Target, ValidateOptions, cell_text};
 use crate::Result;
 use crate::sql::quote_ident;
-use crate::state::{Issue, IssueKind, Session, Severity};
+use crate::state::{Issue, IssueKind, Severity};
 
 const KEYS_TABLE: &str = "temp.rssd_validate_keys";
 /// The slot of the primary key in the keys table (fields use their index).
 const PRIMARY_KEY_SLOT: i64 = -1;
+
+/// SQLite's page cache, in KiB, while issues are written: the default 2 MiB makes a long run
+/// of issue inserts spill to the WAL and read pages back; 32 MiB keeps memory bounded.
+const PAGE_CACHE_KIB: i64 = 32 * 1024;
+
+fn raise_page_cache(conn: &Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?;
+    // Negative values are KiB, positive ones pages (of 4 KiB by default).
+    let current_kib = if current < 0 { -current } else { current * 4 };
+    if current_kib < PAGE_CACHE_KIB {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"))?;
+    }
+    Ok(())
+}
 
 /// A name for the row id that no column of the table shadows.
 pub fn rowid_name(columns: &[String]) -> &'static str {
@@ -24,13 +39,14 @@ pub fn rowid_name(columns: &[String]) -> &'static str {
 
 /// Checks every row of the entry's table against the fields found in its header.
 pub fn check(
-    session: &Session,
+    sink: &Sink,
     target: &Target,
     schema: &TableSchema,
     columns: &[(usize, String)],
     options: &ValidateOptions,
 ) -> Result<()> {
-    let conn = session.conn();
+    let conn = sink.conn();
+    raise_page_cache(conn)?;
     let all_columns: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
     let rowid = rowid_name(&all_columns);
     // Positions, within the selected columns, of the cells each field checks.
@@ -70,7 +86,8 @@ pub fn check(
             ", {}",
             all_columns
                 .iter()
-                .map(|c| quote_ident(c))
+                // SQLite's own text of a stored number is the text it was loaded from.
+                .map(|c| format!("CAST({} AS TEXT)", quote_ident(c)))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -100,7 +117,7 @@ pub fn check(
         }
         if texts.iter().all(|text| text.is_empty()) {
             if options.report_blank_rows {
-                session.issue(
+                sink.issue(
                     &Issue::new(
                         IssueKind::BlankRow,
                         format!("row {row_number} of {} is blank", target.source),
@@ -117,7 +134,7 @@ pub fn check(
             let text = texts[position];
             casts[field_index] = field.check(text, &mut problems);
             for problem in problems.drain(..) {
-                session.issue(
+                sink.issue(
                     &Issue::new(problem.kind, problem.message)
                         .code(problem.code)
                         .severity(field.severity)
@@ -164,7 +181,7 @@ pub fn check(
             });
         let value: Vec<&str> = key_positions.iter().flatten().map(|p| texts[*p]).collect();
         if all_missing {
-            session.issue(
+            sink.issue(
                 &Issue::new(
                     IssueKind::PrimaryKeyViolation,
                     format!(
@@ -213,7 +230,7 @@ pub fn check(
     drop(rows);
     drop(insert_key);
     if check_keys {
-        report_duplicates(session, target, schema, &positions, &all_columns)?;
+        report_duplicates(sink, target, schema, &positions, &all_columns)?;
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {KEYS_TABLE}"))?;
     }
     Ok(())
@@ -221,13 +238,13 @@ pub fn check(
 
 /// Every occurrence of a key after its first is a duplicate.
 fn report_duplicates(
-    session: &Session,
+    sink: &Sink,
     target: &Target,
     schema: &TableSchema,
     positions: &[(usize, usize)],
     all_columns: &[String],
 ) -> Result<()> {
-    let conn = session.conn();
+    let conn = sink.conn();
     let mut statement = conn.prepare(&format!(
         "SELECT slot, row, value, first_row FROM (
              SELECT slot, row, value, min(row) OVER win AS first_row, count(*) OVER win AS n
@@ -275,7 +292,7 @@ fn report_duplicates(
             ))
             .with("rule", format!("fields.{}.constraints.unique", field.name))
         };
-        session.issue(
+        sink.issue(
             &issue
                 .entry(&target.entry_id)
                 .row(row_number)
@@ -294,13 +311,13 @@ struct Referenced {
 
 /// Checks each foreign key of the entry's schema against the referenced table, in SQL.
 pub fn check_foreign_keys(
-    session: &Session,
+    sink: &Sink,
     schemas: &SchemaSet,
     binding_index: usize,
     entry: &Checked,
     all: &[Checked],
 ) -> Result<()> {
-    let conn = session.conn();
+    let conn = sink.conn();
     let binding = &schemas.bindings[binding_index];
     let schema = &binding.schema;
     for key in &schema.foreign_keys {
@@ -319,7 +336,7 @@ pub fn check_foreign_keys(
             &key.reference_fields,
         )?
         else {
-            session.issue(
+            sink.issue(
                 &Issue::new(
                     IssueKind::ReferenceViolation,
                     format!("foreign key ({}) refers to {:?}, which is neither loaded in this run nor a table in the database with columns ({})",
@@ -332,7 +349,7 @@ pub fn check_foreign_keys(
             )?;
             continue;
         };
-        report_missing_references(session, entry, &local, &referenced, &key.resource)?;
+        report_missing_references(sink, entry, &local, &referenced, &key.resource)?;
     }
     Ok(())
 }
@@ -410,13 +427,13 @@ pub fn table_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
 /// Rows whose key (not all empty) has no match among the referenced rows. Values compare as
 /// text, so an INTEGER `7` matches a TEXT `7`.
 fn report_missing_references(
-    session: &Session,
+    sink: &Sink,
     entry: &Checked,
     local: &[String],
     referenced: &Referenced,
     resource: &str,
 ) -> Result<()> {
-    let conn = session.conn();
+    let conn = sink.conn();
     let text = |prefix: &str, column: &str| {
         format!("CAST(NULLIF({prefix}{}, '') AS TEXT)", quote_ident(column))
     };
@@ -475,7 +492,7 @@ fn report_missing_references(
     while let Some(row) = rows.next()? {
         let row_number: i64 = row.get(0)?;
         let value: String = row.get(1)?;
-        session.issue(
+        sink.issue(
             &Issue::new(
                 IssueKind::ReferenceViolation,
                 format!(

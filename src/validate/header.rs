@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use super::Sink;
 use super::Target;
 use super::schema::{Binding, FieldsMatch, SchemaSet};
 use crate::Result;
-use crate::state::{Issue, IssueKind, Session};
+use crate::state::{Issue, IssueKind};
 
 /// A header cell without surrounding whitespace, byte order mark or no-break spaces.
 fn clean(text: &str) -> &str {
@@ -30,7 +31,7 @@ pub struct HeaderResult {
 
 /// Matches the schema's fields to the table's columns and records what does not match.
 pub fn check(
-    session: &Session,
+    sink: &Sink,
     target: &Target,
     binding: &Binding,
     case_sensitive: bool,
@@ -65,7 +66,7 @@ pub fn check(
             {
                 ok = false;
                 let hint = case_hint(&field.name, &present, case_sensitive);
-                session.issue(
+                sink.issue(
                     &Issue::new(
                         IssueKind::MissingColumn,
                         format!(
@@ -93,7 +94,7 @@ pub fn check(
     ) {
         for (i, column) in target.columns.iter().enumerate().filter(|(i, _)| !used[*i]) {
             ok = false;
-            session.issue(
+            sink.issue(
                 &Issue::new(
                     IssueKind::ExtraColumn,
                     format!(
@@ -129,7 +130,7 @@ fn case_hint(name: &str, present: &[&str], case_sensitive: bool) -> String {
 }
 
 /// For each workbook a resource describes, every sheet it requires must have been loaded.
-pub fn check_sheets(session: &Session, schemas: &SchemaSet, targets: &[Target]) -> Result<()> {
+pub fn check_sheets(sink: &Sink, schemas: &SchemaSet, targets: &[Target]) -> Result<()> {
     let mut workbooks: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
     for target in targets.iter().filter(|t| t.sheet.is_some()) {
         workbooks
@@ -159,7 +160,7 @@ pub fn check_sheets(session: &Session, schemas: &SchemaSet, targets: &[Target]) 
                     continue;
                 }
                 reported.push(wanted.clone());
-                session.issue(
+                sink.issue(
                     &Issue::new(
                         IssueKind::SheetMissing,
                         format!("workbook {source} has no sheet {wanted:?}; its sheets with data are: {}", names.join(", ")),

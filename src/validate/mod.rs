@@ -15,6 +15,7 @@ pub mod schema;
 mod tables;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
@@ -26,7 +27,7 @@ pub use schema::{Binding, SchemaSet, TableSchema};
 pub use tables::{ValidateOutcome, select_tables, validate_tables};
 
 use crate::Result;
-use crate::state::{Session, states};
+use crate::state::{Issue, Session, Severity, states};
 
 /// Choices that are not part of any schema.
 #[derive(Debug, Clone, Default)]
@@ -80,10 +81,48 @@ struct Checked {
     columns: Vec<(usize, String)>,
 }
 
+/// Errors and warnings per entry (`None`: issues of the session as a whole).
+type Counts = HashMap<Option<String>, (i64, i64)>;
+
 /// Validates the entries of one run. Methods take `&self` so that a loader's hook can hold it.
 pub struct Validator {
     plan: Plan,
     checked: RefCell<Vec<Checked>>,
+    counts: RefCell<Counts>,
+}
+
+/// Records issues through the session and counts them per entry, so that states and
+/// summaries need no scan of the issue table (the RSSD schema has no index on session or
+/// entry there).
+pub(crate) struct Sink<'s, 'c> {
+    pub session: &'s Session<'c>,
+    counts: &'s RefCell<Counts>,
+}
+
+impl<'c> Sink<'_, 'c> {
+    pub fn conn(&self) -> &'c Connection {
+        self.session.conn()
+    }
+
+    pub fn issue(&self, issue: &Issue) -> Result<String> {
+        let id = self.session.issue(issue)?;
+        let mut counts = self.counts.borrow_mut();
+        let slot = counts.entry(issue.entry_id.clone()).or_default();
+        match issue.severity {
+            Severity::Error => slot.0 += 1,
+            Severity::Warning => slot.1 += 1,
+        }
+        Ok(id)
+    }
+
+    /// The counts so far, to put back with [`Sink::restore`] when a rule's issues roll back.
+    pub fn snapshot(&self) -> Counts {
+        self.counts.borrow().clone()
+    }
+
+    pub fn restore(&self, counts: Counts) {
+        *self.counts.borrow_mut() = counts;
+    }
 }
 
 /// The SQLite type a schema's field asks the loader to declare its column with.
@@ -99,11 +138,29 @@ impl Validator {
         Validator {
             plan,
             checked: RefCell::new(Vec::new()),
+            counts: RefCell::new(HashMap::new()),
         }
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    fn sink<'s, 'c>(&'s self, session: &'s Session<'c>) -> Sink<'s, 'c> {
+        Sink {
+            session,
+            counts: &self.counts,
+        }
+    }
+
+    /// Errors and warnings of an entry in this session (`None`: of the session as a whole),
+    /// the loader's own issues included.
+    pub fn issue_counts(&self, entry_id: Option<&str>) -> (i64, i64) {
+        self.counts
+            .borrow()
+            .get(&entry_id.map(str::to_string))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The declared type of each column (by its header) that a schema field names. Integer and
@@ -166,14 +223,14 @@ impl Validator {
         if let Some(index) = binding_index {
             let binding = &self.plan.schemas.bindings[index];
             let header_case = self.header_case(&binding.schema);
-            let conn = session.conn();
-            in_transaction(conn, || {
-                let header = header::check(session, target, binding, header_case)?;
+            let sink = self.sink(session);
+            in_transaction(sink.conn(), || {
+                let header = header::check(&sink, target, binding, header_case)?;
                 checked.header_ok = header.ok;
                 checked.columns = header.columns;
                 if checked.header_ok {
                     content::check(
-                        session,
+                        &sink,
                         target,
                         &binding.schema,
                         &checked.columns,
@@ -193,17 +250,12 @@ impl Validator {
         if checked.is_empty() && self.plan.schemas.is_empty() && self.plan.rules.is_empty() {
             return Ok(());
         }
-        in_transaction(session.conn(), || {
-            header::check_sheets(session, &self.plan.schemas, targets)?;
+        let sink = self.sink(session);
+        in_transaction(sink.conn(), || {
+            header::check_sheets(&sink, &self.plan.schemas, targets)?;
             for entry in checked.iter().filter(|entry| entry.header_ok) {
                 if let Some(index) = entry.binding {
-                    content::check_foreign_keys(
-                        session,
-                        &self.plan.schemas,
-                        index,
-                        entry,
-                        &checked,
-                    )?;
+                    content::check_foreign_keys(&sink, &self.plan.schemas, index, entry, &checked)?;
                 }
             }
             Ok(())
@@ -212,7 +264,7 @@ impl Validator {
             .iter()
             .map(|entry| (entry.entry_id.clone(), entry.table.clone()))
             .collect();
-        self.plan.rules.run(session, &tables)?;
+        self.plan.rules.run(&sink, &tables)?;
         for entry in &checked {
             let (errors, warnings) =
                 issue_counts(session.conn(), session.id(), Some(&entry.entry_id))?;
@@ -256,7 +308,7 @@ pub(crate) fn in_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result
     }
 }
 
-/// Errors and warnings recorded in this session for an entry (or, with `None`, for none).
+/// Errors and warnings recorded in this session for an entry, by a scan of the issue table.
 fn issue_counts(conn: &Connection, session_id: &str, entry_id: Option<&str>) -> Result<(i64, i64)> {
     Ok(conn.query_row(
         "SELECT count(*) FILTER (WHERE coalesce(json_extract(elaboration, '$.severity'), 'error') <> 'warning'),
@@ -267,8 +319,9 @@ fn issue_counts(conn: &Connection, session_id: &str, entry_id: Option<&str>) -> 
     )?)
 }
 
-/// A stored cell as the text it was loaded from: NULL is the empty cell; numbers were stored
-/// only where their text round-trips, so their text is the original.
+/// A stored cell as text: NULL is the empty cell. The loader stores a number only where its
+/// text round-trips, so content checks select `CAST(col AS TEXT)` to get SQLite's rendering
+/// (the original text); this Rust rendering of a REAL serves rule results only.
 pub fn cell_text<'a>(value: ValueRef<'a>, buffer: &'a mut String) -> &'a str {
     use std::fmt::Write;
     match value {

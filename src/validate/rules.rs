@@ -12,9 +12,10 @@ use globset::{Glob, GlobMatcher};
 use rusqlite::Statement;
 use rusqlite::types::ValueRef;
 
+use super::Sink;
 use super::cell_text;
 use crate::sql::quote_ident;
-use crate::state::{Exec, Issue, IssueKind, Session, Severity};
+use crate::state::{Exec, Issue, IssueKind, Severity};
 use crate::{Error, Result};
 
 const TABLE_PLACEHOLDER: &str = "{table}";
@@ -64,7 +65,7 @@ impl RuleSet {
     /// Runs every rule; `tables` are the (entry id, table) pairs validated in this run. Each
     /// run of a statement is an exec row; a statement that fails is a `Script Error` issue
     /// and the others still run.
-    pub fn run(&self, session: &Session, tables: &[(String, String)]) -> Result<()> {
+    pub(crate) fn run(&self, sink: &Sink, tables: &[(String, String)]) -> Result<()> {
         for file in &self.files {
             for (index, statement) in file.statements.iter().enumerate() {
                 let identity = format!("{}#{}", file.path.display(), index + 1);
@@ -72,7 +73,7 @@ impl RuleSet {
                     || uses_table_parameter(&statement.sql);
                 if !per_table {
                     run_one(
-                        session,
+                        sink,
                         &identity,
                         file,
                         statement,
@@ -92,7 +93,7 @@ impl RuleSet {
                         .sql
                         .replace(TABLE_PLACEHOLDER, &quote_ident(table));
                     run_one(
-                        session,
+                        sink,
                         &identity,
                         file,
                         statement,
@@ -313,7 +314,7 @@ impl ResultColumns {
 /// Runs one statement (for one table, or for the session) and records its exec row and
 /// issues; a failure rolls back its partial issues and records a `Script Error`.
 fn run_one(
-    session: &Session,
+    sink: &Sink,
     identity: &str,
     file: &RuleFile,
     statement: &RuleStatement,
@@ -321,18 +322,22 @@ fn run_one(
     table: Option<(&String, &String)>,
     tables: &[(String, String)],
 ) -> Result<()> {
-    let conn = session.conn();
+    let conn = sink.conn();
     let started = Instant::now();
     let entry_id = table.map(|(entry, _)| entry.as_str());
     // A rule that stops half-way rolls back its issues, so it counts all or nothing.
     let mut failure = None;
+    let counted = sink.snapshot();
     let result = super::in_transaction(conn, || {
-        execute(session, identity, sql, table, tables).map_err(|reason| {
+        execute(sink, identity, sql, table, tables).map_err(|reason| {
             failure = Some(reason);
             Error::Invalid("rule failed".to_string())
         })
     });
-    let outcome = result.map_err(|err| failure.take().unwrap_or_else(|| err.to_string()));
+    let outcome = result.map_err(|err| {
+        sink.restore(counted);
+        failure.take().unwrap_or_else(|| err.to_string())
+    });
     let mut exec = Exec::new("sql-rule", sql).duration(started.elapsed());
     exec.identity = Some(identity.to_string());
     exec.namespace = Some("validate".to_string());
@@ -353,7 +358,7 @@ fn run_one(
             exec.error = Some(reason.clone());
         }
     }
-    let exec_id = session.exec(&exec)?;
+    let exec_id = sink.session.exec(&exec)?;
     if let Err(reason) = outcome {
         let mut issue = Issue::new(IssueKind::ScriptError, format!("SQL rule {identity} (line {}) failed: {reason}", statement.line))
             .remediation(format!("Fix the statement at line {} of {} so that it runs as a SELECT returning issue_type and issue_message", statement.line, file.path.display()))
@@ -365,20 +370,20 @@ fn run_one(
         if let Some((_, table)) = table {
             issue = issue.with("table", table.clone());
         }
-        session.issue(&issue)?;
+        sink.issue(&issue)?;
     }
     Ok(())
 }
 
 /// Prepares and runs the statement, recording one issue per result row; returns the count.
 fn execute(
-    session: &Session,
+    sink: &Sink,
     identity: &str,
     sql: &str,
     table: Option<(&String, &String)>,
     tables: &[(String, String)],
 ) -> std::result::Result<i64, String> {
-    let conn = session.conn();
+    let conn = sink.conn();
     let mut statement = conn.prepare(sql).map_err(|err| err.to_string())?;
     if !statement.readonly() {
         return Err("a rule must be a SELECT (read-only) statement; this one would change the database, so it was not run".to_string());
@@ -448,7 +453,7 @@ fn execute(
         if let Some((_, table)) = table {
             issue = issue.with("table", table.clone());
         }
-        session.issue(&issue).map_err(|err| err.to_string())?;
+        sink.issue(&issue).map_err(|err| err.to_string())?;
         count += 1;
     }
     Ok(count)

@@ -180,7 +180,7 @@ pub fn validate_tables(
     let session_id = session.id().to_string();
     let mut summary = Vec::with_capacity(targets.len());
     for target in &targets {
-        let (errors, warnings) = super::issue_counts(conn, &session_id, Some(&target.entry_id))?;
+        let (errors, warnings) = validator.issue_counts(Some(&target.entry_id));
         summary.push(ValidatedTable {
             entry_id: target.entry_id.clone(),
             source: target.source.clone(),
@@ -193,7 +193,7 @@ pub fn validate_tables(
             warnings,
         });
     }
-    let (session_errors, session_warnings) = super::issue_counts(conn, &session_id, None)?;
+    let (session_errors, session_warnings) = validator.issue_counts(None);
     let outcome = ValidateOutcome {
         session_id,
         tables: summary,
