@@ -174,6 +174,20 @@ pub struct Constraints {
     pub allowed: Option<Vec<(Cast, String)>>,
 }
 
+impl Constraints {
+    /// Whether a constraint beyond `required` and `unique` looks at the value.
+    pub fn compares_value(&self) -> bool {
+        self.min_length.is_some()
+            || self.max_length.is_some()
+            || self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.exclusive_minimum.is_some()
+            || self.exclusive_maximum.is_some()
+            || self.pattern.is_some()
+            || self.allowed.is_some()
+    }
+}
+
 /// A field of a Table Schema, ready to check cells.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -189,6 +203,8 @@ pub struct Field {
     pub constraints: Constraints,
     /// `warning` lowers every issue this field raises.
     pub severity: Severity,
+    /// The cast value is needed after the check (the field is unique or in the primary key).
+    pub keep_value: bool,
 }
 
 /// A bound, its code, its name, when a comparison fails it, and the words for the message.
@@ -229,6 +245,7 @@ impl Field {
             bare_number: true,
             constraints: Constraints::default(),
             severity: Severity::Error,
+            keep_value: false,
         }
     }
 
@@ -271,13 +288,17 @@ impl Field {
     }
 
     fn cast_string(&self, text: &str) -> Option<Cast> {
-        let fits = match self.format.as_str() {
-            "email" => is_email(text),
-            "uri" => is_uri(text),
-            "uuid" => is_uuid(text),
+        self.string_fits(text).then(|| Cast::Text(text.to_string()))
+    }
+
+    fn string_fits(&self, text: &str) -> bool {
+        match (self.field_type, self.format.as_str()) {
+            (FieldType::Any, _) => true,
+            (_, "email") => is_email(text),
+            (_, "uri") => is_uri(text),
+            (_, "uuid") => is_uuid(text),
             _ => true,
-        };
-        fits.then(|| Cast::Text(text.to_string()))
+        }
     }
 
     fn cast_integer(&self, text: &str) -> Option<Cast> {
@@ -361,9 +382,10 @@ impl Field {
             .then(|| Cast::Json(serde_json::json!([lon, lat])))
     }
 
-    /// Checks one cell (`text` is the stored text, `""` for an empty cell). Returns its cast
-    /// value (None when missing or invalid) and the problems found; a type error stops the
-    /// constraint checks of that cell, as in frictionless.
+    /// Checks one cell (`text` is the stored text, `""` for an empty cell), pushing the
+    /// problems found; a type error stops the constraint checks of that cell, as in
+    /// frictionless. Returns the cast value when the field keeps it (`keep_value`) and the
+    /// cell is valid, else None.
     pub fn check(&self, text: &str, problems: &mut Vec<Problem>) -> Option<Cast> {
         if self.is_missing(text) {
             if self.constraints.required {
@@ -377,12 +399,22 @@ impl Field {
             }
             return None;
         }
+        // Text needs no allocation unless something compares it.
+        if matches!(self.field_type, FieldType::String | FieldType::Any)
+            && !self.keep_value
+            && !self.constraints.compares_value()
+        {
+            if !self.string_fits(text) {
+                problems.push(self.type_problem(text));
+            }
+            return None;
+        }
         let Some(value) = self.cast(text) else {
             problems.push(self.type_problem(text));
             return None;
         };
         self.check_constraints(text, &value, problems);
-        Some(value)
+        self.keep_value.then_some(value)
     }
 
     fn check_constraints(&self, text: &str, value: &Cast, problems: &mut Vec<Problem>) {
@@ -624,7 +656,11 @@ fn parse_python_int(text: &str) -> Option<i128> {
     {
         return None;
     }
-    let value: i128 = digits.replace('_', "").parse().ok()?;
+    let value: i128 = if digits.contains('_') {
+        digits.replace('_', "").parse().ok()?
+    } else {
+        digits.parse().ok()?
+    };
     Some(if negative { -value } else { value })
 }
 
@@ -638,8 +674,11 @@ fn parse_python_decimal(text: &str) -> Option<f64> {
     if text.len() - unsigned.len() > 1 {
         return None;
     }
-    let lower = unsigned.to_ascii_lowercase();
-    if matches!(lower.as_str(), "nan" | "snan" | "inf" | "infinity") {
+    if unsigned.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let lower = unsigned.to_ascii_lowercase();
+        if !matches!(lower.as_str(), "nan" | "snan" | "inf" | "infinity") {
+            return None;
+        }
         return if lower.contains("nan") {
             Some(f64::NAN)
         } else if text.starts_with('-') {
@@ -655,7 +694,11 @@ fn parse_python_decimal(text: &str) -> Option<f64> {
     if !valid {
         return None;
     }
-    text.replace('_', "").parse::<f64>().ok()
+    if text.contains('_') {
+        text.replace('_', "").parse::<f64>().ok()
+    } else {
+        text.parse::<f64>().ok()
+    }
 }
 
 fn digits(text: &str, min: usize, max: usize) -> Option<u32> {

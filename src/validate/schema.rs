@@ -383,6 +383,9 @@ fn parse_table_schema(path: &Path, value: &Value) -> Result<TableSchema> {
             });
         }
     }
+    for field in &mut fields {
+        field.keep_value = field.constraints.unique || primary_key.contains(&field.name);
+    }
     let fields_match = match object.get("fieldsMatch").and_then(Value::as_str) {
         None | Some("subset") => FieldsMatch::Subset,
         Some("exact" | "equal") => FieldsMatch::Equal,
