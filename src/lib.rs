@@ -17,6 +17,8 @@
 
 pub mod cli;
 pub mod error;
+pub mod ingest;
+mod load;
 pub mod output;
 pub mod sql;
 pub mod state;

@@ -76,6 +76,7 @@ issue_kinds! {
     ReferenceViolation => "Reference Violation", "foreign-key";
     RuleViolation => "Rule Violation", "sql-rule";
     ScriptError => "Script Error", "exec-error";
+    TableExists => "Table Exists", "table-exists";
 }
 
 /// One problem to record. Build with [`Issue::new`] and the chained setters.
