@@ -2,10 +2,15 @@
 //!                   [--include GLOB]... [--exclude GLOB]... [--nature NAME]
 //!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
 //!                   [--format table|json]
+//!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
+//!                   [--header-case-sensitive]
 //!
 //! Loads files, folders (walked recursively in sorted order, hidden names skipped), globs, or
 //! `-` (CSV on standard input) into tables, one session entry per file or sheet, and prints
 //! the session id and a summary (file, table, rows, columns, issues, state).
+//! With a schema or rules, each loaded entry is validated (see `rssd validate`): declared
+//! types from the schema, header and content checks after its load, sheets, foreign keys
+//! and SQL rules after all files.
 //! Exit status: 0 done; 1 issues at or above --fail-on (default error); 2 fatal.
 
 use std::io::Write;
@@ -13,8 +18,9 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
-use crate::ingest::{IfExists, IngestOptions, IngestSummary, NoHook, ingest};
+use crate::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
 use crate::output::{Listing, cell, write_json};
+use crate::validate::Validator;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -60,9 +66,21 @@ pub struct Args {
     pub no_progress: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+    #[command(flatten)]
+    pub validation: super::validate::ValidationArgs,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8> {
+    // Schemas and rules are read (and refused) before the database is touched.
+    let validator = if args.validation.is_empty() {
+        None
+    } else {
+        Some(Validator::new(args.validation.plan(false)?))
+    };
+    let hook: &dyn EntryHook = match &validator {
+        Some(validator) => validator,
+        None => &NoHook,
+    };
     let db = global.open()?;
     let options = IngestOptions {
         table_prefix: args.table_prefix,
@@ -74,7 +92,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         progress: !args.no_progress,
         args: args_json(),
     };
-    let summary = ingest(&db, &args.paths, &options, &NoHook)?;
+    let summary = ingest(&db, &args.paths, &options, hook)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         SummaryFormat::Json => write_json(&summary, &mut out)?,

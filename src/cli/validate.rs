@@ -15,27 +15,53 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::ingest::FailOn;
 use super::{EXIT_FATAL, EXIT_ISSUES, EXIT_OK, Global};
 use crate::output::{Format, Listing, write_json};
 use crate::validate::{Plan, RuleSet, SchemaSet, ValidateOptions, ValidateOutcome, select_tables};
 
+/// The schema and rule options `validate` and `ingest` share.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ValidationArgs {
     /// A Table Schema, Data Resource or Data Package descriptor (JSON or YAML).
     #[arg(long, value_name = "FILE")]
     pub schema: Vec<PathBuf>,
-    /// A bare Table Schema for the tables (or original files) matching GLOB.
+    /// A bare Table Schema for the tables (or source files) matching GLOB.
     #[arg(long, value_name = "GLOB=FILE")]
     pub schema_for: Vec<String>,
     /// SQL rule files (a file or a glob); each SELECT's rows become issues.
     #[arg(long, value_name = "FILE|GLOB")]
     pub rules: Vec<String>,
-    /// Only these tables.
-    #[arg(long, value_name = "T")]
-    pub table: Vec<String>,
     /// Header names must match field names with their case.
     #[arg(long)]
     pub header_case_sensitive: bool,
+}
+
+impl ValidationArgs {
+    pub fn is_empty(&self) -> bool {
+        self.schema.is_empty() && self.schema_for.is_empty() && self.rules.is_empty()
+    }
+
+    /// Reads every descriptor and rule file, before the database is touched.
+    pub fn plan(&self, report_blank_rows: bool) -> crate::Result<Plan> {
+        Ok(Plan {
+            schemas: SchemaSet::load(&self.schema, &self.schema_for)?,
+            rules: RuleSet::load(&self.rules)?,
+            options: ValidateOptions {
+                header_case: self.header_case_sensitive,
+                report_blank_rows,
+            },
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+    /// Only these tables.
+    #[arg(long, value_name = "T")]
+    pub table: Vec<String>,
     /// Exit 1 when issues of this severity or worse exist.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -43,27 +69,12 @@ pub struct Args {
     pub format: Format,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Never,
-}
-
 pub fn run(global: &Global, args: Args) -> Result<u8> {
-    if args.schema.is_empty() && args.schema_for.is_empty() && args.rules.is_empty() {
+    if args.validation.is_empty() {
         eprintln!("rssd: error: validate needs at least one --schema, --schema-for or --rules");
         return Ok(EXIT_FATAL);
     }
-    // Every descriptor and rule file is read before the database is touched.
-    let plan = Plan {
-        schemas: SchemaSet::load(&args.schema, &args.schema_for)?,
-        rules: RuleSet::load(&args.rules)?,
-        options: ValidateOptions {
-            header_case: args.header_case_sensitive,
-            report_blank_rows: true,
-        },
-    };
+    let plan = args.validation.plan(true)?;
     let db = global.open()?;
     let selected = select_tables(db.conn(), &plan, &args.table)?;
     let outcome = crate::validate::validate_tables(&db, plan, &selected, &super::args_json())?;

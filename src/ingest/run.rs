@@ -61,6 +61,12 @@ pub fn ingest(
     }
     run.progress.finish();
     hook.after_all(&mut session, &run.loaded)?;
+    // A hook may have moved entries on (validation: VALIDATED or INVALID).
+    for report in &mut run.reports {
+        if let Some(state) = session.entry_state(&report.entry_id) {
+            report.state = state.to_string();
+        }
+    }
 
     let count = |state: &str| run.reports.iter().filter(|r| r.state == state).count();
     let (ingested, unchanged, skipped, failed) = (

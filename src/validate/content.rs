@@ -93,8 +93,9 @@ pub fn check(
         )
     };
     let sql = format!(
-        "SELECT {rowid}{selected} FROM {} ORDER BY {rowid}",
-        quote_ident(&target.table)
+        "SELECT {rowid}{selected} FROM {} WHERE {rowid} > {} ORDER BY {rowid}",
+        quote_ident(&target.table),
+        target.rowid_offset
     );
     let mut statement = conn.prepare(&sql)?;
     let mut insert_key = if check_keys {

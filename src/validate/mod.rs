@@ -27,6 +27,7 @@ pub use schema::{Binding, SchemaSet, TableSchema};
 pub use tables::{ValidateOutcome, select_tables, validate_tables};
 
 use crate::Result;
+use crate::ingest::{ColumnType, EntryHook, LoadedEntry};
 use crate::state::{Issue, Session, Severity, states};
 
 /// Choices that are not part of any schema.
@@ -68,6 +69,35 @@ pub struct Target {
     pub table: String,
     pub sheet: Option<String>,
     pub columns: Vec<TargetColumn>,
+    /// Rows with a larger rowid are this entry's (non-zero when it was appended).
+    pub rowid_offset: i64,
+}
+
+impl Target {
+    /// The entry a loader committed, with the rowid offset it recorded when appending.
+    pub fn from_loaded(conn: &Connection, entry: &LoadedEntry) -> Result<Target> {
+        let offset: Option<i64> = conn.query_row(
+            "SELECT json_extract(elaboration, '$.rowid_offset') FROM orchestration_session_entry
+             WHERE orchestration_session_entry_id = ?1",
+            [&entry.entry_id],
+            |row| row.get(0),
+        )?;
+        Ok(Target {
+            entry_id: entry.entry_id.clone(),
+            source: entry.source.clone(),
+            table: entry.table.clone(),
+            sheet: entry.sheet.clone(),
+            columns: entry
+                .columns
+                .iter()
+                .map(|c| TargetColumn {
+                    header: c.header.clone(),
+                    name: c.name.clone(),
+                })
+                .collect(),
+            rowid_offset: offset.unwrap_or(0),
+        })
+    }
 }
 
 /// What the validator remembers of each entry between `after_load` and `after_all`.
@@ -125,14 +155,6 @@ impl<'c> Sink<'_, 'c> {
     }
 }
 
-/// The SQLite type a schema's field asks the loader to declare its column with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeclaredType {
-    Integer,
-    Real,
-    Text,
-}
-
 impl Validator {
     pub fn new(plan: Plan) -> Validator {
         Validator {
@@ -172,9 +194,9 @@ impl Validator {
         table: &str,
         sheet: Option<&str>,
         columns: &[String],
-    ) -> Vec<(String, DeclaredType)> {
+    ) -> HashMap<String, ColumnType> {
         let Some(binding) = self.plan.schemas.binding_for(source, table, sheet) else {
-            return Vec::new();
+            return HashMap::new();
         };
         let header_case = self.header_case(&binding.schema);
         columns
@@ -187,9 +209,9 @@ impl Validator {
                     .find(|field| header::same_name(&field.name, column, header_case))?;
                 let plain = field.bare_number && field.group_char.is_none();
                 let declared = match field.field_type {
-                    FieldType::Integer if plain => DeclaredType::Integer,
-                    FieldType::Number if plain && field.decimal_char == "." => DeclaredType::Real,
-                    _ => DeclaredType::Text,
+                    FieldType::Integer if plain => ColumnType::Integer,
+                    FieldType::Number if plain && field.decimal_char == "." => ColumnType::Real,
+                    _ => ColumnType::Text,
                 };
                 Some((column.clone(), declared))
             })
@@ -286,6 +308,33 @@ impl Validator {
             session.entry_transition(&entry.entry_id, to, &reason)?;
         }
         Ok(())
+    }
+}
+
+/// Validation inside `rssd ingest`: declared types from the schema, header and content checks
+/// after each load, sheets, foreign keys and rules after all files.
+impl EntryHook for Validator {
+    fn declared_types(
+        &self,
+        source: &str,
+        table: &str,
+        sheet: Option<&str>,
+        columns: &[String],
+    ) -> HashMap<String, ColumnType> {
+        Validator::declared_types(self, source, table, sheet, columns)
+    }
+
+    fn after_load(&self, session: &mut Session, entry: &LoadedEntry) -> Result<()> {
+        let target = Target::from_loaded(session.conn(), entry)?;
+        Validator::after_load(self, session, &target)
+    }
+
+    fn after_all(&self, session: &mut Session, entries: &[LoadedEntry]) -> Result<()> {
+        let targets = entries
+            .iter()
+            .map(|entry| Target::from_loaded(session.conn(), entry))
+            .collect::<Result<Vec<_>>>()?;
+        Validator::after_all(self, session, &targets)
     }
 }
 

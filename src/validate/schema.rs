@@ -157,8 +157,16 @@ fn fail(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("schema {}: {reason}", path.display()))
 }
 
+/// A relative glob matches a source path that ends with it (`incoming/*.csv` matches
+/// `/data/incoming/a.csv`), since resource paths are relative to wherever the files are.
 fn compile_glob(glob: &str, origin: &Path) -> Result<GlobMatcher> {
-    Glob::new(glob)
+    let trimmed = glob.strip_prefix("./").unwrap_or(glob);
+    let pattern = if trimmed.starts_with('/') || trimmed.starts_with("**") {
+        trimmed.to_string()
+    } else {
+        format!("{{{trimmed},**/{trimmed}}}")
+    };
+    Glob::new(&pattern)
         .map(|glob| glob.compile_matcher())
         .map_err(|err| fail(origin, format!("bad path glob {glob:?}: {err}")))
 }

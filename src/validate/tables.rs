@@ -167,6 +167,7 @@ pub fn validate_tables(
                 table: table.clone(),
                 sheet,
                 columns,
+                rowid_offset: 0,
             };
             validator.after_load(&mut session, &target)?;
             targets.push(target);
