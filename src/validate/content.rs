@@ -1,12 +1,14 @@
 //! Content checks: each row read back from the loaded table, one pass, constant memory;
 //! uniqueness, primary and foreign keys compared in SQL (temporary tables spill to disk).
 
+use std::cmp::Ordering;
+
 use rusqlite::{Connection, params};
 
 use super::Sink;
 use super::field::Problem;
 use super::schema::{SchemaSet, TableSchema};
-use super::{Checked, Target, ValidateOptions, cell_text};
+use super::{Cast, Checked, Target, ValidateOptions, cell_text};
 use crate::Result;
 use crate::sql::quote_ident;
 use crate::state::{Issue, IssueKind, Severity};
@@ -37,6 +39,115 @@ pub fn rowid_name(columns: &[String]) -> &'static str {
         .unwrap_or("rowid")
 }
 
+/// A uniqueness key: one unique field, or the primary key's fields.
+struct KeySlot {
+    /// The field index, or [`PRIMARY_KEY_SLOT`].
+    id: i64,
+    fields: Vec<usize>,
+    /// Positions of the key's cells among the selected columns.
+    positions: Vec<usize>,
+    /// The last key seen while keys are still strictly ascending in row order.
+    previous: Option<Vec<Option<Cast>>>,
+    ascending: bool,
+}
+
+/// What a row holds in a key's cells.
+enum KeyCells {
+    /// Every cell is empty (or a missing value).
+    Missing,
+    /// A cell failed its type: already reported, and takes no part in keys.
+    Broken,
+    /// The cast values, None for a missing cell of a composite key.
+    Key(Vec<Option<Cast>>),
+}
+
+impl KeySlot {
+    fn cells(
+        &self,
+        schema: &TableSchema,
+        texts: &[&str],
+        mut cast: impl FnMut(usize, &str) -> Option<Cast>,
+    ) -> KeyCells {
+        let mut parts = Vec::with_capacity(self.fields.len());
+        for (&field, &position) in self.fields.iter().zip(&self.positions) {
+            let text = texts[position];
+            if schema.fields[field].is_missing(text) {
+                parts.push(None);
+            } else {
+                match cast(field, text) {
+                    Some(value) => parts.push(Some(value)),
+                    None => return KeyCells::Broken,
+                }
+            }
+        }
+        if parts.iter().all(Option::is_none) {
+            KeyCells::Missing
+        } else {
+            KeyCells::Key(parts)
+        }
+    }
+
+    /// Follows the keys in row order: while each is greater than the one before, no key can
+    /// repeat, and the SQL comparison is not needed.
+    fn observe(&mut self, key: &[Option<Cast>]) {
+        if !self.ascending {
+            return;
+        }
+        let greater = match &self.previous {
+            None => true,
+            Some(previous) => is_greater(key, previous),
+        };
+        if greater {
+            self.previous = Some(key.to_vec());
+        } else {
+            self.ascending = false;
+            self.previous = None;
+        }
+    }
+}
+
+fn is_greater(key: &[Option<Cast>], previous: &[Option<Cast>]) -> bool {
+    for (a, b) in key.iter().zip(previous) {
+        match (a, b) {
+            (Some(a), Some(b)) => match a.compare(b) {
+                Some(Ordering::Greater) => return true,
+                Some(Ordering::Equal) => continue,
+                _ => return false,
+            },
+            (Some(_), None) => return true,
+            (None, Some(_)) => return false,
+            (None, None) => continue,
+        }
+    }
+    false
+}
+
+fn key_text(parts: &[Option<Cast>]) -> String {
+    parts
+        .iter()
+        .map(|part| {
+            part.as_ref()
+                .map(Cast::key)
+                .unwrap_or_else(|| "\u{0}".to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+/// `SELECT rowid, CAST(c AS TEXT)... FROM table WHERE rowid > offset ORDER BY rowid`: SQLite's
+/// own text of a stored number is the text it was loaded from.
+fn select_rows(target: &Target, columns: &[String], rowid: &str) -> String {
+    let cells: String = columns
+        .iter()
+        .map(|c| format!(", CAST({} AS TEXT)", quote_ident(c)))
+        .collect();
+    format!(
+        "SELECT {rowid}{cells} FROM {} WHERE {rowid} > {} ORDER BY {rowid}",
+        quote_ident(&target.table),
+        target.rowid_offset
+    )
+}
+
 /// Checks every row of the entry's table against the fields found in its header.
 pub fn check(
     sink: &Sink,
@@ -49,7 +160,7 @@ pub fn check(
     raise_page_cache(conn)?;
     let all_columns: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
     let rowid = rowid_name(&all_columns);
-    // Positions, within the selected columns, of the cells each field checks.
+    // (field index, position of its cell among the selected columns).
     let positions: Vec<(usize, usize)> = columns
         .iter()
         .filter_map(|(field, name)| {
@@ -59,60 +170,42 @@ pub fn check(
                 .map(|p| (*field, p))
         })
         .collect();
-    let unique_fields: Vec<usize> = positions
+    let position_of = |field: usize| positions.iter().find(|(f, _)| *f == field).map(|(_, p)| *p);
+    let mut slots: Vec<KeySlot> = positions
         .iter()
         .filter(|(field, _)| schema.fields[*field].constraints.unique)
-        .map(|(field, _)| *field)
-        .collect();
-    let key_positions: Vec<Option<usize>> = schema
-        .primary_key
-        .iter()
-        .map(|name| {
-            let field = schema.fields.iter().position(|f| &f.name == name)?;
-            positions.iter().find(|(f, _)| *f == field).map(|(_, p)| *p)
+        .map(|&(field, position)| KeySlot {
+            id: field as i64,
+            fields: vec![field],
+            positions: vec![position],
+            previous: None,
+            ascending: true,
         })
         .collect();
-    let check_keys = !unique_fields.is_empty()
-        || (!key_positions.is_empty() && key_positions.iter().all(Option::is_some));
-    if check_keys {
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {KEYS_TABLE}; CREATE TABLE {KEYS_TABLE} (slot INTEGER, key TEXT, row INTEGER, value TEXT)"
-        ))?;
+    let key_fields: Vec<usize> = schema
+        .primary_key
+        .iter()
+        .filter_map(|name| schema.fields.iter().position(|f| &f.name == name))
+        .collect();
+    let key_positions: Option<Vec<usize>> = key_fields.iter().map(|f| position_of(*f)).collect();
+    if let (false, Some(key_positions)) = (key_fields.is_empty(), key_positions) {
+        slots.push(KeySlot {
+            id: PRIMARY_KEY_SLOT,
+            fields: key_fields,
+            positions: key_positions,
+            previous: None,
+            ascending: true,
+        });
     }
-    let selected = if all_columns.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", {}",
-            all_columns
-                .iter()
-                // SQLite's own text of a stored number is the text it was loaded from.
-                .map(|c| format!("CAST({} AS TEXT)", quote_ident(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let sql = format!(
-        "SELECT {rowid}{selected} FROM {} WHERE {rowid} > {} ORDER BY {rowid}",
-        quote_ident(&target.table),
-        target.rowid_offset
-    );
-    let mut statement = conn.prepare(&sql)?;
-    let mut insert_key = if check_keys {
-        Some(conn.prepare(&format!(
-            "INSERT INTO {KEYS_TABLE} (slot, key, row, value) VALUES (?1, ?2, ?3, ?4)"
-        ))?)
-    } else {
-        None
-    };
+
+    let mut statement = conn.prepare(&select_rows(target, &all_columns, rowid))?;
     let mut rows = statement.query([])?;
-    let width = all_columns.len();
-    let mut buffers = vec![String::new(); width];
-    let mut casts: Vec<Option<super::Cast>> = vec![None; schema.fields.len()];
+    let mut buffers = vec![String::new(); all_columns.len()];
+    let mut casts: Vec<Option<Cast>> = vec![None; schema.fields.len()];
     let mut problems: Vec<Problem> = Vec::new();
     while let Some(row) = rows.next()? {
         let row_number: i64 = row.get(0)?;
-        let mut texts: Vec<&str> = Vec::with_capacity(width);
+        let mut texts: Vec<&str> = Vec::with_capacity(buffers.len());
         for (i, buffer) in buffers.iter_mut().enumerate() {
             texts.push(cell_text(row.get_ref(i + 1)?, buffer));
         }
@@ -148,92 +241,91 @@ pub fn check(
                 )?;
             }
         }
-        let Some(insert) = insert_key.as_mut() else {
-            continue;
-        };
-        for &field in &unique_fields {
-            if let Some(value) = &casts[field] {
-                let position = positions
-                    .iter()
-                    .find(|(f, _)| *f == field)
-                    .map(|(_, p)| *p)
-                    .unwrap_or(0);
-                insert.execute(params![
-                    field as i64,
-                    value.key(),
-                    row_number,
-                    texts[position]
-                ])?;
+        for slot in &mut slots {
+            match slot.cells(schema, &texts, |field, _| casts[field].clone()) {
+                KeyCells::Key(key) => slot.observe(&key),
+                KeyCells::Missing if slot.id == PRIMARY_KEY_SLOT => {
+                    let names = schema.primary_key.join(", ");
+                    sink.issue(
+                        &Issue::new(
+                            IssueKind::PrimaryKeyViolation,
+                            format!(
+                                "row {row_number} has no value in any primary key column ({names})"
+                            ),
+                        )
+                        .entry(&target.entry_id)
+                        .row(row_number)
+                        .column(schema.primary_key.join(","))
+                        .remediation(format!(
+                            "Provide a value for {}",
+                            schema.primary_key.join(" and ")
+                        ))
+                        .with("rule", "primaryKey"),
+                    )?;
+                }
+                KeyCells::Missing | KeyCells::Broken => {}
             }
-        }
-        if key_positions.is_empty() || key_positions.iter().any(Option::is_none) {
-            continue;
-        }
-        let key_fields: Vec<usize> = schema
-            .primary_key
-            .iter()
-            .filter_map(|name| schema.fields.iter().position(|f| &f.name == name))
-            .collect();
-        let all_missing = key_fields
-            .iter()
-            .zip(&key_positions)
-            .all(|(field, position)| {
-                position.is_some_and(|p| schema.fields[*field].is_missing(texts[p]))
-            });
-        let value: Vec<&str> = key_positions.iter().flatten().map(|p| texts[*p]).collect();
-        if all_missing {
-            sink.issue(
-                &Issue::new(
-                    IssueKind::PrimaryKeyViolation,
-                    format!(
-                        "row {row_number} has no value in any primary key column ({})",
-                        schema.primary_key.join(", ")
-                    ),
-                )
-                .entry(&target.entry_id)
-                .row(row_number)
-                .column(schema.primary_key.join(","))
-                .invalid_value(value.join(","))
-                .remediation(format!(
-                    "Provide a value for {}",
-                    schema.primary_key.join(" and ")
-                ))
-                .with("rule", "primaryKey"),
-            )?;
-            continue;
-        }
-        // A key cell that failed its type is already reported; it takes no part in the key.
-        let broken = key_fields
-            .iter()
-            .zip(&key_positions)
-            .any(|(field, position)| {
-                casts[*field].is_none()
-                    && position.is_some_and(|p| !schema.fields[*field].is_missing(texts[p]))
-            });
-        if !broken {
-            let key: Vec<String> = key_fields
-                .iter()
-                .map(|field| {
-                    casts[*field]
-                        .as_ref()
-                        .map(|c| c.key())
-                        .unwrap_or_else(|| "\u{0}".to_string())
-                })
-                .collect();
-            insert.execute(params![
-                PRIMARY_KEY_SLOT,
-                key.join("\u{1f}"),
-                row_number,
-                value.join(",")
-            ])?;
         }
     }
     drop(rows);
-    drop(insert_key);
-    if check_keys {
-        report_duplicates(sink, target, schema, &positions, &all_columns)?;
-        conn.execute_batch(&format!("DROP TABLE IF EXISTS {KEYS_TABLE}"))?;
+    drop(statement);
+    slots.retain(|slot| !slot.ascending);
+    if !slots.is_empty() {
+        compare_keys_in_sql(sink, target, schema, &slots, &all_columns, rowid)?;
     }
+    Ok(())
+}
+
+/// Keys that were not in ascending order: a second pass writes them into a temporary table
+/// (which spills to disk, so memory stays bounded) and SQL finds the repeats.
+fn compare_keys_in_sql(
+    sink: &Sink,
+    target: &Target,
+    schema: &TableSchema,
+    slots: &[KeySlot],
+    all_columns: &[String],
+    rowid: &str,
+) -> Result<()> {
+    let conn = sink.conn();
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {KEYS_TABLE}; CREATE TABLE {KEYS_TABLE} (slot INTEGER, key TEXT, row INTEGER, value TEXT)"
+    ))?;
+    let mut insert = conn.prepare(&format!(
+        "INSERT INTO {KEYS_TABLE} (slot, key, row, value) VALUES (?1, ?2, ?3, ?4)"
+    ))?;
+    let mut statement = conn.prepare(&select_rows(target, all_columns, rowid))?;
+    let mut rows = statement.query([])?;
+    let mut buffers = vec![String::new(); all_columns.len()];
+    while let Some(row) = rows.next()? {
+        let row_number: i64 = row.get(0)?;
+        let mut texts: Vec<&str> = Vec::with_capacity(buffers.len());
+        for (i, buffer) in buffers.iter_mut().enumerate() {
+            texts.push(cell_text(row.get_ref(i + 1)?, buffer));
+        }
+        for slot in slots {
+            if let KeyCells::Key(key) = slot.cells(schema, &texts, |field, text| {
+                schema.fields[field].cast(text)
+            }) {
+                let value: Vec<&str> = slot.positions.iter().map(|p| texts[*p]).collect();
+                insert.execute(params![
+                    slot.id,
+                    key_text(&key),
+                    row_number,
+                    value.join(",")
+                ])?;
+            }
+        }
+    }
+    drop(rows);
+    drop(statement);
+    drop(insert);
+    let positions: Vec<(usize, usize)> = slots
+        .iter()
+        .filter(|slot| slot.id != PRIMARY_KEY_SLOT)
+        .map(|slot| (slot.fields[0], slot.positions[0]))
+        .collect();
+    report_duplicates(sink, target, schema, &positions, all_columns)?;
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS {KEYS_TABLE}"))?;
     Ok(())
 }
 
