@@ -58,6 +58,7 @@ fn schema_declares_types_keeps_failing_text_and_moves_entry_states() {
     assert_status(&out, 1);
     let summary = json_stdout(&out);
     assert_eq!(summary["entries"][0]["state"], "INVALID", "{summary}");
+    assert_eq!(summary["tables"], 1, "{summary}");
     // Declared from the schema, not inferred; the failing text is kept as it was.
     let declared = column(
         &db,

@@ -61,12 +61,6 @@ pub fn ingest(
     }
     run.progress.finish();
     hook.after_all(&mut session, &run.loaded)?;
-    // A hook may have moved entries on (validation: VALIDATED or INVALID).
-    for report in &mut run.reports {
-        if let Some(state) = session.entry_state(&report.entry_id) {
-            report.state = state.to_string();
-        }
-    }
 
     let count = |state: &str| run.reports.iter().filter(|r| r.state == state).count();
     let (ingested, unchanged, skipped, failed) = (
@@ -79,6 +73,12 @@ pub fn ingest(
         "{} entries: {ingested} loaded, {unchanged} unchanged, {skipped} skipped, {failed} failed",
         run.reports.len()
     );
+    // A hook may have moved loaded entries on (validation: VALIDATED or INVALID).
+    for report in &mut run.reports {
+        if let Some(state) = session.entry_state(&report.entry_id) {
+            report.state = state.to_string();
+        }
+    }
     let diagnostics = session.finish_completed(&reason)?;
     let mut reports = run.reports;
     fill_issue_counts(conn, &session_id, &mut reports)?;

@@ -134,12 +134,12 @@ fn key_text(parts: &[Option<Cast>]) -> String {
         .join("\u{1f}")
 }
 
-/// `SELECT rowid, CAST(c AS TEXT)... FROM table WHERE rowid > offset ORDER BY rowid`: SQLite's
-/// own text of a stored number is the text it was loaded from.
+/// `SELECT rowid, c... FROM table WHERE rowid > offset ORDER BY rowid`; [`cell_text`] turns
+/// each stored value back into its text.
 fn select_rows(target: &Target, columns: &[String], rowid: &str) -> String {
     let cells: String = columns
         .iter()
-        .map(|c| format!(", CAST({} AS TEXT)", quote_ident(c)))
+        .map(|c| format!(", {}", quote_ident(c)))
         .collect();
     format!(
         "SELECT {rowid}{cells} FROM {} WHERE {rowid} > {} ORDER BY {rowid}",

@@ -368,14 +368,16 @@ fn issue_counts(conn: &Connection, session_id: &str, entry_id: Option<&str>) -> 
     )?)
 }
 
-/// A stored cell as text: NULL is the empty cell. The loader stores a number only where its
-/// text round-trips, so content checks select `CAST(col AS TEXT)` to get SQLite's rendering
-/// (the original text); this Rust rendering of a REAL serves rule results only.
+/// A stored cell as the text it was loaded from: NULL is the empty cell; text and blobs (the
+/// loader keeps text that does not fit a declared type as a blob) as they are; an INTEGER as
+/// its digits; a REAL as SQLite renders it (`%!.15g`), which for the values the loader stores
+/// as REAL (at most 15 significant digits, no exponent) is Rust's shortest form with `.0` on
+/// whole numbers.
 pub fn cell_text<'a>(value: ValueRef<'a>, buffer: &'a mut String) -> &'a str {
     use std::fmt::Write;
     match value {
         ValueRef::Null => "",
-        ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(_) => {
                 *buffer = String::from_utf8_lossy(bytes).into_owned();
@@ -390,11 +392,42 @@ pub fn cell_text<'a>(value: ValueRef<'a>, buffer: &'a mut String) -> &'a str {
         ValueRef::Real(x) => {
             buffer.clear();
             let _ = write!(buffer, "{x}");
+            if x.is_finite() && !buffer.contains(['.', 'e']) {
+                buffer.push_str(".0");
+            }
             buffer
         }
-        ValueRef::Blob(bytes) => {
-            *buffer = String::from_utf8_lossy(bytes).into_owned();
-            buffer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_numbers_read_back_as_sqlite_renders_them() {
+        let conn = Connection::open_in_memory().unwrap();
+        for text in [
+            "0.5",
+            "61.5",
+            "70.0",
+            "-2.25",
+            "0.0001",
+            "123456789012345.0",
+            "0.123456789012345",
+            "42",
+            "-7",
+        ] {
+            let (value, sqlite_text): (rusqlite::types::Value, String) = conn
+                .query_row(
+                    "SELECT CAST(?1 AS NUMERIC), CAST(CAST(?1 AS NUMERIC) AS TEXT)",
+                    [text],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            let mut buffer = String::new();
+            let value_ref = ValueRef::from(&value);
+            assert_eq!(cell_text(value_ref, &mut buffer), sqlite_text, "{text}");
         }
     }
 }
