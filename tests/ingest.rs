@@ -893,3 +893,51 @@ fn a_hook_declares_types_and_sees_every_load() {
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
 }
+
+#[test]
+fn the_shipped_examples_load_as_the_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("example.sqlite.db");
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = ingest(&db, &[text(&examples), "--format", "json"]);
+    assert_status(&out, 1);
+    let summary = json_stdout(&out);
+    let tables: Vec<&str> = summary["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "clinic_staff",
+            "clinic_rooms",
+            "devices",
+            "patients",
+            "problems",
+            "visits"
+        ]
+    );
+    assert_eq!(summary["issues_error"], 2);
+    assert_eq!(summary["issues_warning"], 4);
+    assert_eq!(
+        declared(&db, "patients")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>(),
+        ["INTEGER", "TEXT", "TEXT", "REAL", "TEXT", "INTEGER"]
+    );
+    // The README's join of issues to rows.
+    let joined = column(
+        &db,
+        "SELECT i.issue_type || ':' || p.patient_id FROM orchestration_session_issue i
+         JOIN orchestration_session_entry e ON e.orchestration_session_entry_id = i.session_entry_id
+         JOIN problems p ON p.rowid = i.issue_row
+         WHERE e.ingest_table_name = 'problems' AND p.patient_id IS NOT NULL ORDER BY i.rowid",
+    );
+    assert_eq!(
+        joined,
+        [Some("Ragged Row:2".into()), Some("Ragged Row:3".into())]
+    );
+}
