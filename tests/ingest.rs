@@ -109,6 +109,16 @@ fn state_paths(db: &Path) -> HashMap<String, String> {
         .collect()
 }
 
+/// The table of each entry of a `--format json` summary.
+fn entry_tables(summary: &Value) -> Vec<String> {
+    summary["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["table"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
 fn latest_session_state(db: &Path) -> String {
     column(
         db,
@@ -405,12 +415,7 @@ fn each_non_empty_sheet_of_a_workbook_is_an_entry_and_a_table() {
     let out = ingest(&db, &[text(&book), "--format", "json"]);
     assert_status(&out, 0);
     let summary = json_stdout(&out);
-    let tables: Vec<&str> = summary["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["table"].as_str().unwrap())
-        .collect();
+    let tables = entry_tables(&summary);
     assert_eq!(tables, ["clinic_book_patients", "clinic_book_visits_2024"]);
     assert_eq!(
         declared(&db, "clinic_book_patients")
@@ -738,12 +743,7 @@ fn names_prefixes_collisions_provenance_and_stdin() {
         ],
     );
     assert_status(&out, 0);
-    let tables: Vec<String> = json_stdout(&out)["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["table"].as_str().unwrap().to_string())
-        .collect();
+    let tables = entry_tables(&json_stdout(&out));
     assert_eq!(
         tables,
         ["_2024", "my_data_1", "device_2", "my_data_1_2", "deep"], // sorted by bytes: upper case first
@@ -902,12 +902,7 @@ fn the_shipped_examples_load_as_the_readme_says() {
     let out = ingest(&db, &[text(&examples), "--format", "json"]);
     assert_status(&out, 1);
     let summary = json_stdout(&out);
-    let tables: Vec<&str> = summary["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["table"].as_str().unwrap())
-        .collect();
+    let tables = entry_tables(&summary);
     assert_eq!(
         tables,
         [

@@ -96,23 +96,14 @@ pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Tabl
         }
         scan.issues.push(issue);
     }
-    let mut rows = CsvSource::open(path, encoding, delimiter)?;
-    let mut header = ByteRecord::new();
-    rows.read(&mut header)?;
+    let rows = CsvSource::open(path, encoding, delimiter)?;
     let mut facts = Map::new();
     facts.insert("encoding".into(), Value::from(encoding.name()));
     facts.insert(
         "delimiter".into(),
         Value::from(char::from(delimiter).to_string()),
     );
-    Ok(Ok(Table {
-        sheet: None,
-        base_name: base_name.to_string(),
-        facts,
-        scan,
-        numbers_are_typed: false,
-        rows: Box::new(rows),
-    }))
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
 }
 
 /// Picks the separator used the same number of times (outside quotes) on the most lines.

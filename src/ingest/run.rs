@@ -163,12 +163,7 @@ impl Run<'_> {
         let meta = match fs::metadata(path) {
             Ok(meta) => meta,
             Err(err) => {
-                let problem = FileProblem::new(
-                    IssueKind::UnreadableFile,
-                    format!("cannot be read: {err}"),
-                    "check the path and its permissions",
-                );
-                return self.no_table(session, source, elaboration, started, problem);
+                return self.no_table(session, source, elaboration, started, unreadable(err));
             }
         };
         let format = forced_format
@@ -204,12 +199,7 @@ impl Run<'_> {
         let digest = match sha256_file(path) {
             Ok(digest) => digest,
             Err(err) => {
-                let problem = FileProblem::new(
-                    IssueKind::UnreadableFile,
-                    format!("cannot be read: {err}"),
-                    "check the file and its permissions",
-                );
-                return self.no_table(session, source, elaboration, started, problem);
+                return self.no_table(session, source, elaboration, started, unreadable(err));
             }
         };
         elaboration.insert("content_sha256".into(), json!(digest));
@@ -242,13 +232,9 @@ impl Run<'_> {
                 Ok(Err(problem)) => {
                     self.no_table(session, source, facts.elaboration, started, problem)
                 }
-                Err(err) => self.no_table(
-                    session,
-                    source,
-                    facts.elaboration,
-                    started,
-                    read_failure(err),
-                ),
+                Err(err) => {
+                    self.no_table(session, source, facts.elaboration, started, unreadable(err))
+                }
             };
         }
         match excel::prepare(path, stem) {
@@ -267,13 +253,7 @@ impl Run<'_> {
                 Ok(())
             }
             Ok(Err(problem)) => self.no_table(session, source, facts.elaboration, started, problem),
-            Err(err) => self.no_table(
-                session,
-                source,
-                facts.elaboration,
-                started,
-                read_failure(err),
-            ),
+            Err(err) => self.no_table(session, source, facts.elaboration, started, unreadable(err)),
         }
     }
 
@@ -759,7 +739,7 @@ fn fill_issue_counts(
     Ok(())
 }
 
-fn read_failure(err: Error) -> FileProblem {
+fn unreadable(err: impl std::fmt::Display) -> FileProblem {
     FileProblem::new(
         IssueKind::UnreadableFile,
         format!("cannot be read: {err}"),

@@ -34,6 +34,30 @@ pub struct Table {
     pub rows: Box<dyn RowSource>,
 }
 
+impl Table {
+    /// A table whose pass-2 rows come from `rows`, read from its start: the header is skipped
+    /// here.
+    pub fn new(
+        sheet: Option<String>,
+        base_name: &str,
+        facts: Map<String, Value>,
+        scan: Scan,
+        numbers_are_typed: bool,
+        mut rows: Box<dyn RowSource>,
+    ) -> crate::Result<Table> {
+        let mut header = ByteRecord::new();
+        rows.read(&mut header)?;
+        Ok(Table {
+            sheet,
+            base_name: base_name.to_string(),
+            facts,
+            scan,
+            numbers_are_typed,
+            rows,
+        })
+    }
+}
+
 /// Why a file gives no table at all.
 #[derive(Debug, Clone)]
 pub struct FileProblem {
