@@ -109,6 +109,16 @@ fn state_paths(db: &Path) -> HashMap<String, String> {
         .collect()
 }
 
+/// The table of each entry of a `--format json` summary.
+fn entry_tables(summary: &Value) -> Vec<String> {
+    summary["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["table"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
 fn latest_session_state(db: &Path) -> String {
     column(
         db,
@@ -405,12 +415,7 @@ fn each_non_empty_sheet_of_a_workbook_is_an_entry_and_a_table() {
     let out = ingest(&db, &[text(&book), "--format", "json"]);
     assert_status(&out, 0);
     let summary = json_stdout(&out);
-    let tables: Vec<&str> = summary["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["table"].as_str().unwrap())
-        .collect();
+    let tables = entry_tables(&summary);
     assert_eq!(tables, ["clinic_book_patients", "clinic_book_visits_2024"]);
     assert_eq!(
         declared(&db, "clinic_book_patients")
@@ -738,12 +743,7 @@ fn names_prefixes_collisions_provenance_and_stdin() {
         ],
     );
     assert_status(&out, 0);
-    let tables: Vec<String> = json_stdout(&out)["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["table"].as_str().unwrap().to_string())
-        .collect();
+    let tables = entry_tables(&json_stdout(&out));
     assert_eq!(
         tables,
         ["_2024", "my_data_1", "device_2", "my_data_1_2", "deep"], // sorted by bytes: upper case first
@@ -891,5 +891,99 @@ fn a_hook_declares_types_and_sees_every_load() {
             ("blob", "1.5")
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
+
+#[test]
+fn the_shipped_examples_load_as_the_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("example.sqlite.db");
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = ingest(&db, &[text(&examples), "--format", "json"]);
+    assert_status(&out, 1);
+    let summary = json_stdout(&out);
+    let tables = entry_tables(&summary);
+    assert_eq!(
+        tables,
+        [
+            "clinic_staff",
+            "clinic_rooms",
+            "devices",
+            "patients",
+            "problems",
+            "visits"
+        ]
+    );
+    assert_eq!(summary["issues_error"], 2);
+    assert_eq!(summary["issues_warning"], 4);
+    assert_eq!(
+        declared(&db, "patients")
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>(),
+        ["INTEGER", "TEXT", "TEXT", "REAL", "TEXT", "INTEGER"]
+    );
+    // The README's join of issues to rows.
+    let joined = column(
+        &db,
+        "SELECT i.issue_type || ':' || p.patient_id FROM orchestration_session_issue i
+         JOIN orchestration_session_entry e ON e.orchestration_session_entry_id = i.session_entry_id
+         JOIN problems p ON p.rowid = i.issue_row
+         WHERE e.ingest_table_name = 'problems' AND p.patient_id IS NOT NULL ORDER BY i.rowid",
+    );
+    assert_eq!(
+        joined,
+        [Some("Ragged Row:2".into()), Some("Ragged Row:3".into())]
+    );
+}
+
+#[test]
+fn a_speculative_load_gives_the_same_table_as_a_careful_one() {
+    use rssd::ingest::{IngestOptions, NoHook};
+    use rssd::state::{OpenOptions, StateDb};
+    let dir = tempfile::tempdir().unwrap();
+    // Beyond the 10,000-row sample: an id that is not canonical, and a column first empty.
+    let mut late = String::from("id,late,score\n");
+    let mut steady = String::from("id,late,score\n");
+    for i in 1..=12_000 {
+        let id = if i == 11_000 {
+            "011000".to_string()
+        } else {
+            i.to_string()
+        };
+        let filled = if i > 10_500 { "5" } else { "" };
+        late.push_str(&format!("{id},{filled},{i}.5\n"));
+        steady.push_str(&format!("{i},{filled},{i}.5\n"));
+    }
+    write(dir.path(), "late.csv", &late);
+    write(dir.path(), "steady.csv", &steady);
+    let db = StateDb::open(dir.path().join("rssd.db"), &OpenOptions::default()).unwrap();
+    let options = IngestOptions {
+        speculate_from_bytes: 1,
+        ..IngestOptions::default()
+    };
+    let paths = [text(dir.path()).to_string()];
+    let summary = rssd::ingest::ingest(&db, &paths, &options, &NoHook).unwrap();
+    assert_eq!(summary.tables, 2);
+    let path = dir.path().join("rssd.db");
+    let types = |t: &str| {
+        declared(&path, t)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(types("late"), ["TEXT", "INTEGER", "REAL"]);
+    assert_eq!(types("steady"), ["INTEGER", "INTEGER", "REAL"]);
+    let rows = cells(&path, "late");
+    assert_eq!(rows.len(), 12_000);
+    assert_eq!(rows[10_999][0].as_deref(), Some("011000"));
+    assert_eq!(rows[11_999][1].as_deref(), Some("5"));
+    assert_eq!(
+        count(
+            &path,
+            "SELECT count(*) FROM orchestration_session_exec WHERE exec_code LIKE 'CREATE TABLE \"late\"%'"
+        ),
+        1,
+        "the rolled-back attempt leaves no exec row"
     );
 }

@@ -58,19 +58,18 @@ pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem
         let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
             continue;
         };
-        let mut rows = MemorySource::new(records);
-        let mut header = ByteRecord::new();
-        super::source::RowSource::read(&mut rows, &mut header)?;
         let mut facts = Map::new();
         facts.insert("sheet".into(), Value::from(sheet.clone()));
-        tables.push(Table {
-            base_name: format!("{stem}_{sheet}"),
-            sheet: Some(sheet),
+        let rows = Box::new(MemorySource::new(records));
+        let base_name = format!("{stem}_{sheet}");
+        tables.push(Table::new(
+            Some(sheet),
+            &base_name,
             facts,
             scan,
-            numbers_are_typed: true,
-            rows: Box::new(rows),
-        });
+            true,
+            rows,
+        )?);
     }
     if tables.is_empty() {
         return Ok(Err(FileProblem::new(

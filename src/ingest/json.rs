@@ -12,7 +12,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
-use super::source::{FileProblem, MemorySource, RowSource, Table};
+use super::source::{FileProblem, MemorySource, Table};
 use crate::Result;
 use crate::state::{Issue, IssueKind};
 
@@ -137,19 +137,10 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
             .filter(|issue| !issues_cover_row(&reported, issue)),
     );
     scan.issues = issues;
-    let mut source = MemorySource::new(records);
-    let mut header = ByteRecord::new();
-    source.read(&mut header)?;
+    let source = MemorySource::new(records);
     let mut facts = Map::new();
     facts.insert("json_shape".into(), Value::from(format));
-    Ok(Ok(Table {
-        sheet: None,
-        base_name: base_name.to_string(),
-        facts,
-        scan,
-        numbers_are_typed: false,
-        rows: Box::new(source),
-    }))
+    Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
 }
 
 fn issues_rows(rows: &[Option<Item>]) -> Vec<i64> {

@@ -3,7 +3,7 @@
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::scan::Scan;
+use super::scan::{Scan, ScanOutcome};
 use crate::state::{IssueKind, Severity};
 
 /// Records of cells in file order; the first record is the header. Empty cells are NULL.
@@ -32,6 +32,33 @@ pub struct Table {
     pub numbers_are_typed: bool,
     /// A fresh source positioned after the header.
     pub rows: Box<dyn RowSource>,
+    /// When `scan` covers only a sample: the scan of the whole file, running meanwhile.
+    pub full_scan: Option<std::thread::JoinHandle<crate::Result<ScanOutcome>>>,
+}
+
+impl Table {
+    /// A table whose pass-2 rows come from `rows`, read from its start: the header is skipped
+    /// here.
+    pub fn new(
+        sheet: Option<String>,
+        base_name: &str,
+        facts: Map<String, Value>,
+        scan: Scan,
+        numbers_are_typed: bool,
+        mut rows: Box<dyn RowSource>,
+    ) -> crate::Result<Table> {
+        let mut header = ByteRecord::new();
+        rows.read(&mut header)?;
+        Ok(Table {
+            sheet,
+            base_name: base_name.to_string(),
+            facts,
+            scan,
+            numbers_are_typed,
+            rows,
+            full_scan: None,
+        })
+    }
 }
 
 /// Why a file gives no table at all.
