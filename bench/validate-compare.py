@@ -75,33 +75,36 @@ def load_csv(conn, path, table):
     conn.commit()
 
 
-def rssd_counts(rssd, corpus, case, workdir):
-    """{file: {base code: count}} from one `rssd validate` session over the case's files."""
+def rssd_counts(rssd, corpus, case, workdir, via):
+    """{file: {base code: count}} from one rssd session over the case's files: `rssd ingest
+    --schema` on the files (via="ingest"), or `rssd validate` on tables loaded beforehand."""
     db = os.path.join(workdir, "corpus.db")
     if os.path.exists(db):
         os.remove(db)
-    conn = sqlite3.connect(db)
-    tables = {}
-    for file in case["files"]:
-        table = os.path.splitext(os.path.basename(file))[0]
-        load_csv(conn, os.path.join(corpus, file), table)
-        tables[table] = file
-    conn.close()
-    args = [rssd, "-d", db, "validate", "--schema", os.path.join(corpus, case["schema"]), "--fail-on", "never"]
-    for table in tables:
-        args += ["--table", table]
+    schema = os.path.join(corpus, case["schema"])
+    paths = [os.path.join(corpus, f) for f in case["files"]]
+    if via == "ingest":
+        args = [rssd, "-d", db, "ingest", *paths, "--schema", schema, "--fail-on", "never", "--no-progress"]
+    else:
+        conn = sqlite3.connect(db)
+        for path in paths:
+            load_csv(conn, path, os.path.splitext(os.path.basename(path))[0])
+        conn.close()
+        args = [rssd, "-d", db, "validate", "--schema", schema, "--fail-on", "never"]
+        for path in paths:
+            args += ["--table", os.path.splitext(os.path.basename(path))[0]]
     result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit("rssd failed on %s: %s" % (case["schema"], result.stderr.strip()))
     conn = sqlite3.connect(db)
     counts = {f: collections.Counter() for f in case["files"]}
     query = """
-        SELECT e.ingest_table_name, json_extract(i.elaboration, '$.code')
+        SELECT coalesce(e.ingest_table_name, e.ingest_src), json_extract(i.elaboration, '$.code')
         FROM orchestration_session_issue i JOIN orchestration_session_entry e
           ON e.orchestration_session_entry_id = i.session_entry_id
         WHERE i.session_id = (SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1)"""
     for table, code in conn.execute(query):
-        counts[tables[table]][code.split("/")[0]] += 1
+        counts[os.path.basename(table) if table.endswith(".csv") else table + ".csv"][code.split("/")[0]] += 1
     conn.close()
     return {f: dict(c) for f, c in counts.items()}
 
@@ -119,29 +122,31 @@ def main():
         with open(expected_path) as f:
             deliberate = json.load(f).get("deliberate_differences", {})
     frictionless_all, agree, differ, explained = {}, 0, 0, 0
-    print("%-42s %-20s %12s %6s" % ("file", "issue kind", "frictionless", "rssd"))
+    print("%-32s %-18s %12s %12s %14s" % ("file", "issue kind", "frictionless", "rssd ingest", "rssd validate"))
     with tempfile.TemporaryDirectory() as workdir:
         all_cases = list(cases(corpus))
         for name, case in all_cases:
             theirs = frictionless_counts(corpus, case)
-            ours = rssd_counts(os.path.abspath(args.rssd), corpus, case, workdir)
+            ours = {via: rssd_counts(os.path.abspath(args.rssd), corpus, case, workdir, via) for via in ("ingest", "validate")}
             frictionless_all[name] = theirs
             for file in case["files"]:
-                kinds = sorted(set(theirs.get(file, {})) | set(ours.get(file, {})))
+                kinds = sorted(set(theirs.get(file, {})).union(*(set(o.get(file, {})) for o in ours.values())))
                 if not kinds:
-                    print("%-42s %-20s %12d %6d" % (file, "(none)", 0, 0))
+                    print("%-32s %-18s %12d %12d %14d" % (file, "(none)", 0, 0, 0))
                 for kind in kinds:
-                    a, b = theirs.get(file, {}).get(kind, 0), ours.get(file, {}).get(kind, 0)
+                    a = theirs.get(file, {}).get(kind, 0)
+                    b = [ours[via].get(file, {}).get(kind, 0) for via in ("ingest", "validate")]
+                    wanted = deliberate.get(name, {}).get("rssd", {}).get(file, {}).get(kind)
                     mark = ""
-                    if a == b:
+                    if all(x == a for x in b):
                         agree += 1
-                    elif deliberate.get(name, {}).get("rssd", {}).get(file, {}).get(kind) == b:
+                    elif wanted is not None and all(x == wanted for x in b):
                         explained += 1
                         mark = "  deliberate: " + deliberate[name]["why"]
                     else:
                         differ += 1
                         mark = "  DIFFERS"
-                    print("%-42s %-20s %12d %6d%s" % (file, kind, a, b, mark))
+                    print("%-32s %-18s %12d %12d %14d%s" % (file, kind, a, b[0], b[1], mark))
     print("\n%d cases; %d counts agree, %d differ deliberately (see README), %d differ unexplained"
           % (len(all_cases), agree, explained, differ))
     if args.write_expected:

@@ -81,8 +81,10 @@ fn codes(db: &Path) -> Vec<String> {
 const LATEST: &str =
     "(SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1)";
 
-/// The corpus shared with bench/validate-compare.sh: every case, rssd's counts per file and
-/// issue kind equal frictionless-py's (stored in expected.json) or the documented difference.
+/// The corpus shared with bench/validate-compare.sh: for every case, through `rssd ingest
+/// --schema` and through `rssd validate` on tables loaded beforehand, rssd's counts per file
+/// and issue kind equal frictionless-py's (stored in expected.json) or the documented
+/// difference. Each case has a passing and a failing value for its type, format or constraint.
 #[test]
 fn corpus_counts_agree_with_frictionless() {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/validation-corpus");
@@ -97,28 +99,31 @@ fn corpus_counts_agree_with_frictionless() {
     );
     let dir = tempfile::tempdir().unwrap();
     let mut mismatches = Vec::new();
-    for (name, files) in frictionless {
-        let db = dir.path().join(format!("{name}.db"));
+    for ((name, files), via) in frictionless
+        .iter()
+        .flat_map(|case| [(case, "ingest"), (case, "validate")])
+    {
+        let db = dir.path().join(format!("{name}-{via}.db"));
         let schema = ["schema.json", "schema.yaml", "package.json"]
             .iter()
             .map(|suffix| corpus.join(format!("{name}.{suffix}")))
             .find(|path| path.exists())
             .unwrap_or_else(|| panic!("no schema for {name}"));
-        let mut args = vec![
-            "validate".to_string(),
-            "--schema".into(),
-            schema.display().to_string(),
-            "--fail-on".into(),
-            "never".into(),
-        ];
+        let mut args = vec![via.to_string()];
         for file in files.as_object().unwrap().keys() {
             let table = file.trim_end_matches(".csv");
-            load_csv(
-                &db,
-                table,
-                &std::fs::read_to_string(corpus.join(file)).unwrap(),
-            );
-            args.extend(["--table".to_string(), table.to_string()]);
+            if via == "ingest" {
+                args.push(corpus.join(file).display().to_string());
+            } else {
+                let text = std::fs::read_to_string(corpus.join(file)).unwrap();
+                load_csv(&db, table, &text);
+                args.extend(["--table".to_string(), table.to_string()]);
+            }
+        }
+        args.extend(["--schema".into(), schema.display().to_string()]);
+        args.extend(["--fail-on".into(), "never".into()]);
+        if via == "ingest" {
+            args.push("--no-progress".into());
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_status(&run(&db, &argv), 0);
@@ -157,7 +162,9 @@ fn corpus_counts_agree_with_frictionless() {
             want.retain(|_, count| *count > 0);
             let have = got.remove(file).unwrap_or_default();
             if have != want {
-                mismatches.push(format!("{name}/{file}: rssd {have:?}, expected {want:?}"));
+                mismatches.push(format!(
+                    "{name}/{file} via {via}: rssd {have:?}, expected {want:?}"
+                ));
             }
         }
     }
