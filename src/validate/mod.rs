@@ -185,39 +185,6 @@ impl Validator {
             .unwrap_or_default()
     }
 
-    /// The declared type of each column (by its header) that a schema field names. Integer and
-    /// number fields whose cells are plain numbers become INTEGER and REAL; anything needing
-    /// text (a decimal comma, group characters, units) stays TEXT.
-    pub fn declared_types(
-        &self,
-        source: &str,
-        table: &str,
-        sheet: Option<&str>,
-        columns: &[String],
-    ) -> HashMap<String, ColumnType> {
-        let Some(binding) = self.plan.schemas.binding_for(source, table, sheet) else {
-            return HashMap::new();
-        };
-        let header_case = self.header_case(&binding.schema);
-        columns
-            .iter()
-            .filter_map(|column| {
-                let field = binding
-                    .schema
-                    .fields
-                    .iter()
-                    .find(|field| header::same_name(&field.name, column, header_case))?;
-                let plain = field.bare_number && field.group_char.is_none();
-                let declared = match field.field_type {
-                    FieldType::Integer if plain => ColumnType::Integer,
-                    FieldType::Number if plain && field.decimal_char == "." => ColumnType::Real,
-                    _ => ColumnType::Text,
-                };
-                Some((column.clone(), declared))
-            })
-            .collect()
-    }
-
     fn header_case(&self, schema: &TableSchema) -> bool {
         self.plan.options.header_case || schema.header_case
     }
@@ -314,6 +281,9 @@ impl Validator {
 /// Validation inside `rssd ingest`: declared types from the schema, header and content checks
 /// after each load, sheets, foreign keys and rules after all files.
 impl EntryHook for Validator {
+    /// The declared type of each column (by its header) that a schema field names. Integer and
+    /// number fields whose cells are plain numbers become INTEGER and REAL; anything needing
+    /// text (a decimal comma, group characters, units) stays TEXT.
     fn declared_types(
         &self,
         source: &str,
@@ -321,7 +291,27 @@ impl EntryHook for Validator {
         sheet: Option<&str>,
         columns: &[String],
     ) -> HashMap<String, ColumnType> {
-        Validator::declared_types(self, source, table, sheet, columns)
+        let Some(binding) = self.plan.schemas.binding_for(source, table, sheet) else {
+            return HashMap::new();
+        };
+        let header_case = self.header_case(&binding.schema);
+        columns
+            .iter()
+            .filter_map(|column| {
+                let field = binding
+                    .schema
+                    .fields
+                    .iter()
+                    .find(|field| header::same_name(&field.name, column, header_case))?;
+                let plain = field.bare_number && field.group_char.is_none();
+                let declared = match field.field_type {
+                    FieldType::Integer if plain => ColumnType::Integer,
+                    FieldType::Number if plain && field.decimal_char == "." => ColumnType::Real,
+                    _ => ColumnType::Text,
+                };
+                Some((column.clone(), declared))
+            })
+            .collect()
     }
 
     fn after_load(&self, session: &mut Session, entry: &LoadedEntry) -> Result<()> {
