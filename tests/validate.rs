@@ -454,6 +454,48 @@ fn validate_over_tables_of_an_earlier_session_makes_new_entries_for_the_same_tab
 }
 
 #[test]
+fn validate_after_a_real_ingest_names_the_same_tables_and_original_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let csv = write(
+        dir.path(),
+        "Screening.csv",
+        "Subject ID,Consent\nS1,Yes\nS2,Maybe\n",
+    );
+    let out = run(&db, &["ingest", csv.to_str().unwrap(), "--no-progress"]);
+    assert_status(&out, 0);
+    let schema = write(
+        dir.path(),
+        "s.json",
+        r#"{"fields":[{"name":"subject id"},{"name":"consent","constraints":{"enum":["Yes","No"]}}]}"#,
+    );
+    let out = run(&db, &["validate", "--schema", schema.to_str().unwrap()]);
+    assert_status(&out, 1);
+    let entries = column(
+        &db,
+        &format!(
+            "SELECT ingest_src || '|' || ingest_table_name FROM orchestration_session_entry WHERE session_id = {LATEST}"
+        ),
+    );
+    assert_eq!(entries, [Some(format!("{}|screening", csv.display()))]);
+    let found = issues(&db);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].2, found[0].4.as_deref()),
+        (Some(2), Some("Maybe"))
+    );
+    // The ingest session is left as it was: one entry, no issues.
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM orchestration_session_entry"),
+        2
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM orchestration_session_issue"),
+        1
+    );
+}
+
+#[test]
 fn workbook_missing_a_required_sheet_names_the_sheets_it_has() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("v.db");
@@ -612,6 +654,16 @@ fn sql_rules_with_and_without_table_placeholder_and_a_broken_rule() {
             "Late|patients|-|error",
             "Late|staff|-|error",
         ]
+    );
+    // Every issue has a remediation, a default one when the rule gives none.
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT count(*) FROM orchestration_session_issue WHERE session_id = {LATEST} AND remediation IS NULL"
+            )
+        ),
+        0
     );
     // The DELETE was refused, not run.
     assert_eq!(count(&db, "SELECT count(*) FROM patients"), 2);

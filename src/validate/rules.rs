@@ -430,9 +430,11 @@ fn execute(
         if let Some(value) = get(columns.invalid_value) {
             issue = issue.invalid_value(value);
         }
-        if let Some(remediation) = get(columns.remediation) {
-            issue = issue.remediation(remediation);
-        }
+        // Every issue gets a remediation; a rule that gives none points at itself.
+        let remediation = get(columns.remediation).unwrap_or_else(|| {
+            format!("Correct the data that rule {identity} reports (its SQL says what it expects)")
+        });
+        issue = issue.remediation(remediation);
         if let Some(severity) = get(columns.severity) {
             issue = issue.severity(Severity::parse(&severity).unwrap_or(Severity::Error));
         }
