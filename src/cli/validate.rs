@@ -1,6 +1,6 @@
 //! Usage: rssd validate [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                      [--table T]... [--header-case-sensitive] [--fail-on error|warning|never]
-//!                      [--format table|json]
+//!                      [--format table|json|csv]
 //!
 //! Checks tables already in the database against Table Schemas (JSON or YAML; a bare schema,
 //! a Data Resource or a Data Package whose resources' `path` globs select tables or their
@@ -93,7 +93,9 @@ fn print_outcome(outcome: &ValidateOutcome, format: Format) -> std::io::Result<(
         return write_json(outcome, &mut out);
     }
     use std::io::Write;
-    writeln!(out, "session {}", outcome.session_id)?;
+    if format == Format::Table {
+        writeln!(out, "session {}", outcome.session_id)?;
+    }
     let mut listing = Listing::new(vec!["table", "source", "state", "errors", "warnings"]);
     for table in &outcome.tables {
         listing.push(vec![
@@ -105,7 +107,7 @@ fn print_outcome(outcome: &ValidateOutcome, format: Format) -> std::io::Result<(
         ]);
     }
     listing.write(format, &mut out)?;
-    if outcome.session_errors + outcome.session_warnings > 0 {
+    if format == Format::Table && outcome.session_errors + outcome.session_warnings > 0 {
         writeln!(
             out,
             "session-wide: {} errors, {} warnings",
