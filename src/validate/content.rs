@@ -201,14 +201,69 @@ pub fn check(
     let mut statement = conn.prepare(&select_rows(target, &all_columns, rowid))?;
     let mut rows = statement.query([])?;
     let mut buffers = vec![String::new(); all_columns.len()];
-    let mut casts: Vec<Option<Cast>> = vec![None; schema.fields.len()];
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut rows_check = RowCheck {
+        sink,
+        target,
+        schema,
+        positions: &positions,
+        all_columns: &all_columns,
+        options,
+        slots,
+        casts: vec![None; schema.fields.len()],
+        problems: Vec::new(),
+    };
+    // One allocation for the row's cells, reused: it is empty between rows.
+    let mut spare: Vec<&'static str> = Vec::with_capacity(buffers.len());
     while let Some(row) = rows.next()? {
         let row_number: i64 = row.get(0)?;
-        let mut texts: Vec<&str> = Vec::with_capacity(buffers.len());
+        let mut texts: Vec<&str> = spare;
         for (i, buffer) in buffers.iter_mut().enumerate() {
             texts.push(cell_text(row.get_ref(i + 1)?, buffer));
         }
+        rows_check.row(&texts, row_number)?;
+        texts.clear();
+        spare = texts.into_iter().map(|_| "").collect();
+    }
+    drop(rows);
+    drop(statement);
+    let mut slots = rows_check.slots;
+    slots.retain(|slot| !slot.ascending);
+    if !slots.is_empty() {
+        compare_keys_in_sql(sink, target, schema, &slots, &all_columns, rowid)?;
+    }
+    Ok(())
+}
+
+/// What the row-by-row checks of one entry share.
+struct RowCheck<'a, 's, 'c> {
+    sink: &'a Sink<'s, 'c>,
+    target: &'a Target,
+    schema: &'a TableSchema,
+    /// (field index, position of its cell among the selected columns).
+    positions: &'a [(usize, usize)],
+    all_columns: &'a [String],
+    options: &'a ValidateOptions,
+    slots: Vec<KeySlot>,
+    /// Each field's kept value in the current row.
+    casts: Vec<Option<Cast>>,
+    problems: Vec<Problem>,
+}
+
+impl RowCheck<'_, '_, '_> {
+    /// The checks of one row: blank, each field's cell, the keys' order.
+    fn row(&mut self, texts: &[&str], row_number: i64) -> Result<()> {
+        let RowCheck {
+            sink,
+            target,
+            schema,
+            positions,
+            all_columns,
+            options,
+            slots,
+            casts,
+            problems,
+        } = self;
+        let (sink, target, schema) = (*sink, *target, *schema);
         if texts.iter().all(|text| text.is_empty()) {
             if options.report_blank_rows {
                 sink.issue(
@@ -221,12 +276,12 @@ pub fn check(
                     .remediation("Delete the empty row, or fill in its values"),
                 )?;
             }
-            continue;
+            return Ok(());
         }
-        for &(field_index, position) in &positions {
+        for &(field_index, position) in positions.iter() {
             let field = &schema.fields[field_index];
             let text = texts[position];
-            casts[field_index] = field.check(text, &mut problems);
+            casts[field_index] = field.check(text, problems);
             for problem in problems.drain(..) {
                 sink.issue(
                     &Issue::new(problem.kind, problem.message)
@@ -241,8 +296,8 @@ pub fn check(
                 )?;
             }
         }
-        for slot in &mut slots {
-            match slot.cells(schema, &texts, |field, _| casts[field].clone()) {
+        for slot in slots.iter_mut() {
+            match slot.cells(schema, texts, |field, _| casts[field].clone()) {
                 KeyCells::Key(key) => slot.observe(&key),
                 KeyCells::Missing if slot.id == PRIMARY_KEY_SLOT => {
                     let names = schema.primary_key.join(", ");
@@ -266,14 +321,8 @@ pub fn check(
                 KeyCells::Missing | KeyCells::Broken => {}
             }
         }
+        Ok(())
     }
-    drop(rows);
-    drop(statement);
-    slots.retain(|slot| !slot.ascending);
-    if !slots.is_empty() {
-        compare_keys_in_sql(sink, target, schema, &slots, &all_columns, rowid)?;
-    }
-    Ok(())
 }
 
 /// Keys that were not in ascending order: a second pass writes them into a temporary table

@@ -399,13 +399,12 @@ impl Field {
             }
             return None;
         }
-        // Text needs no allocation unless something compares it.
-        if matches!(self.field_type, FieldType::String | FieldType::Any)
-            && !self.keep_value
-            && !self.constraints.compares_value()
-        {
+        // Text is checked as it is, without a copy, unless the value is kept.
+        if matches!(self.field_type, FieldType::String | FieldType::Any) && !self.keep_value {
             if !self.string_fits(text) {
                 problems.push(self.type_problem(text));
+            } else if self.constraints.compares_value() {
+                self.check_constraints(text, None, problems);
             }
             return None;
         }
@@ -413,13 +412,24 @@ impl Field {
             problems.push(self.type_problem(text));
             return None;
         };
-        self.check_constraints(text, &value, problems);
+        self.check_constraints(text, Some(&value), problems);
         self.keep_value.then_some(value)
     }
 
-    fn check_constraints(&self, text: &str, value: &Cast, problems: &mut Vec<Problem>) {
+    /// Checks the constraints on the cast value, or on the text itself (`value` None) for
+    /// a text field.
+    fn check_constraints(&self, text: &str, value: Option<&Cast>, problems: &mut Vec<Problem>) {
         let c = &self.constraints;
-        if let Some(length) = value.length() {
+        let length = match value {
+            Some(value) => value.length(),
+            None => Some(text.chars().count()),
+        };
+        let compare = |bound: &Cast| match (value, bound) {
+            (Some(value), bound) => value.compare(bound),
+            (None, Cast::Text(bound)) => Some(text.cmp(bound.as_str())),
+            (None, _) => None,
+        };
+        if let Some(length) = length {
             if let Some(min) = c.min_length.filter(|min| length < *min) {
                 problems.push(self.range_problem(
                     "constraint-error/minLength",
@@ -475,7 +485,7 @@ impl Field {
         ];
         for (bound, code, name, fails, words) in bounds {
             let Some(bound) = bound else { continue };
-            if value.compare(&bound.value).is_some_and(fails) {
+            if compare(&bound.value).is_some_and(fails) {
                 let remediation = match name {
                     "minimum" => format!("Use a value of at least {} in {}", bound.text, self.name),
                     "maximum" => format!("Use a value of at most {} in {}", bound.text, self.name),
@@ -494,7 +504,7 @@ impl Field {
         }
         if let Some((pattern, regex)) = &c.pattern {
             let subject = match value {
-                Cast::Text(text) => text.as_str(),
+                Some(Cast::Text(text)) => text.as_str(),
                 _ => text,
             };
             if !regex.is_match(subject) {
@@ -511,9 +521,15 @@ impl Field {
             }
         }
         if let Some(allowed) = &c.allowed {
-            let member = allowed.iter().any(|(candidate, _)| {
-                candidate == value || candidate.compare(value) == Some(Ordering::Equal)
-            });
+            let member = allowed
+                .iter()
+                .any(|(candidate, _)| match (value, candidate) {
+                    (Some(value), candidate) => {
+                        candidate == value || candidate.compare(value) == Some(Ordering::Equal)
+                    }
+                    (None, Cast::Text(allowed)) => allowed == text,
+                    (None, _) => false,
+                });
             if !member {
                 let list: Vec<&str> = allowed.iter().map(|(_, text)| text.as_str()).collect();
                 problems.push(self.problem(
