@@ -282,6 +282,9 @@ impl RowCheck<'_, '_, '_> {
             let field = &schema.fields[field_index];
             let text = texts[position];
             casts[field_index] = field.check(text, problems);
+            if problems.is_empty() {
+                continue;
+            }
             for problem in problems.drain(..) {
                 sink.issue(
                     &Issue::new(problem.kind, problem.message)
