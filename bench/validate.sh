@@ -93,11 +93,12 @@ if "$rssd" ingest --help >/dev/null 2>&1; then
     t1=$(now); ing=$(elapsed "$t0" "$t1")
     ing_errors=$(sqlite3 ingest.db "SELECT count(*) FROM orchestration_session_issue")
     echo "rssd ingest --schema (load+validate): ${ing} s  (${ing_errors} issues) -> $(python3 -c "print(f'{$ing / $imp:.2f}')") x sqlite3 .import"
-    /usr/bin/time -f "%M" -o failing.rss "$rssd" -d failing.db ingest failing.csv --schema schema.json --fail-on never --no-progress >/dev/null
+    /usr/bin/time -f "%e %M" -o failing.rss "$rssd" -d failing.db ingest failing.csv --schema schema.json --fail-on never --no-progress >/dev/null
 else
     echo "rssd ingest: not in this build; the failing-rows run below validates an imported table"
     sqlite3 failing.db ".import --csv failing.csv failing"
-    /usr/bin/time -f "%M" -o failing.rss "$rssd" -d failing.db validate --schema schema.json --table failing --fail-on never >/dev/null
+    /usr/bin/time -f "%e %M" -o failing.rss "$rssd" -d failing.db validate --schema schema.json --table failing --fail-on never >/dev/null
 fi
-echo "every row failing: $(sqlite3 failing.db "SELECT count(*) FROM orchestration_session_issue") issues, peak RSS $(( $(tail -1 failing.rss) / 1024 )) MB"
+read -r failing_wall failing_kb < <(tail -1 failing.rss)
+echo "every row failing: $(sqlite3 failing.db "SELECT count(*) FROM orchestration_session_issue") issues in ${failing_wall} s, peak RSS $((failing_kb / 1024)) MB"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
