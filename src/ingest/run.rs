@@ -42,7 +42,7 @@ pub fn ingest(
     let candidates = inputs::expand(inputs, &options.include, &options.exclude, db.path())?;
     let conn = db.conn();
     conn.execute_batch(&format!(
-        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
     let session_id = session.id().to_string();
@@ -293,14 +293,18 @@ impl Run<'_> {
             .get("format")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
-        session.issue(
-            &Issue::new(problem.kind, problem.message.clone())
-                .entry(&entry)
-                .severity(problem.severity)
-                .remediation(problem.remediation.clone()),
-        )?;
-        session.entry_transition(&entry, FAILED, &problem.message)?;
+        // One transaction per entry's records: fewer commits for runs of many small files.
+        let entry = write_transaction(self.conn, || {
+            let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
+            session.issue(
+                &Issue::new(problem.kind, problem.message.clone())
+                    .entry(&entry)
+                    .severity(problem.severity)
+                    .remediation(problem.remediation.clone()),
+            )?;
+            session.entry_transition(&entry, FAILED, &problem.message)?;
+            Ok(entry)
+        })?;
         self.reports.push(EntryReport {
             entry_id: entry,
             source: source.to_string(),
@@ -331,9 +335,13 @@ impl Run<'_> {
         let reason = format!("content digest equals the last load of {name}; not loaded again");
         elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
         elaboration.insert("outcome".into(), json!(format!("unchanged: {reason}")));
-        let entry = session.add_entry(facts.source, Some(&name), &Value::Object(elaboration))?;
-        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
-        session.entry_transition(&entry, UNCHANGED, &reason)?;
+        let entry = write_transaction(self.conn, || {
+            let entry =
+                session.add_entry(facts.source, Some(&name), &Value::Object(elaboration))?;
+            session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+            session.entry_transition(&entry, UNCHANGED, &reason)?;
+            Ok(entry)
+        })?;
         self.reports.push(EntryReport {
             entry_id: entry,
             source: facts.source.to_string(),
@@ -361,8 +369,11 @@ impl Run<'_> {
     ) -> Result<()> {
         let mut elaboration = facts.elaboration.clone();
         elaboration.extend(table.facts.clone());
-        let entry = session.add_entry(facts.source, None, &Value::Object(elaboration))?;
-        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+        let entry = write_transaction(self.conn, || {
+            let entry = session.add_entry(facts.source, None, &Value::Object(elaboration))?;
+            session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+            Ok(entry)
+        })?;
         let base_name = table.base_name.clone();
         if self.load(session, facts, &entry, table, &name)? {
             return Ok(());
