@@ -738,9 +738,18 @@ fn names_prefixes_collisions_provenance_and_stdin() {
             "skip*",
             "--table-prefix",
             "",
+            "--nature",
+            "partner-feed",
             "--format",
             "json",
         ],
+    );
+    assert_eq!(
+        column(
+            &db,
+            "SELECT orchestration_nature_id FROM orchestration_session"
+        ),
+        [Some("partner-feed".to_string())]
     );
     assert_status(&out, 0);
     let tables = entry_tables(&json_stdout(&out));
