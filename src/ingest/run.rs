@@ -296,28 +296,11 @@ impl Run<'_> {
         // One transaction per entry's records: fewer commits for runs of many small files.
         let entry = write_transaction(self.conn, || {
             let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
-            session.issue(
-                &Issue::new(problem.kind, problem.message.clone())
-                    .entry(&entry)
-                    .severity(problem.severity)
-                    .remediation(problem.remediation.clone()),
-            )?;
-            session.entry_transition(&entry, FAILED, &problem.message)?;
+            record_failure(session, &entry, &problem)?;
             Ok(entry)
         })?;
-        self.reports.push(EntryReport {
-            entry_id: entry,
-            source: source.to_string(),
-            table: None,
-            sheet: None,
-            format,
-            rows: None,
-            columns: None,
-            issues: 0,
-            issues_error: 0,
-            state: FAILED.to_string(),
-            reason: problem.message,
-        });
+        self.reports
+            .push(failed_report(entry, source, format, problem));
         Ok(())
     }
 
@@ -393,26 +376,10 @@ impl Run<'_> {
             Ok(Err(problem)) => problem,
             Err(err) => unreadable(err),
         };
-        session.issue(
-            &Issue::new(problem.kind, problem.message.clone())
-                .entry(&entry)
-                .severity(problem.severity)
-                .remediation(problem.remediation.clone()),
-        )?;
-        session.entry_transition(&entry, FAILED, &problem.message)?;
-        self.reports.push(EntryReport {
-            entry_id: entry,
-            source: facts.source.to_string(),
-            table: None,
-            sheet: None,
-            format: Some(facts.format.clone()),
-            rows: None,
-            columns: None,
-            issues: 0,
-            issues_error: 0,
-            state: FAILED.to_string(),
-            reason: problem.message,
-        });
+        record_failure(session, &entry, &problem)?;
+        let format = Some(facts.format.clone());
+        self.reports
+            .push(failed_report(entry, facts.source, format, problem));
         Ok(())
     }
 
@@ -664,6 +631,40 @@ impl Run<'_> {
         }
         self.reports.push(report);
         Ok(true)
+    }
+}
+
+/// Records why an entry gives no table, and moves it to `FAILED`.
+fn record_failure(session: &mut Session, entry: &str, problem: &FileProblem) -> Result<()> {
+    session.issue(
+        &Issue::new(problem.kind, problem.message.clone())
+            .entry(entry)
+            .severity(problem.severity)
+            .remediation(problem.remediation.clone()),
+    )?;
+    session.entry_transition(entry, FAILED, &problem.message)?;
+    Ok(())
+}
+
+/// The summary line of an entry that gives no table.
+fn failed_report(
+    entry: String,
+    source: &str,
+    format: Option<String>,
+    problem: FileProblem,
+) -> EntryReport {
+    EntryReport {
+        entry_id: entry,
+        source: source.to_string(),
+        table: None,
+        sheet: None,
+        format,
+        rows: None,
+        columns: None,
+        issues: 0,
+        issues_error: 0,
+        state: FAILED.to_string(),
+        reason: problem.message,
     }
 }
 
