@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::inputs::{self, Candidate};
-use super::naming::{TableNames, column_names, table_base_name};
+use super::naming::{TableNames, column_names_reserving, table_base_name};
 use super::progress::Progress;
 use super::scan::{Scan, ScanOutcome};
 use super::source::{FileProblem, Table};
@@ -406,7 +406,12 @@ impl Run<'_> {
         elaboration.extend(format_facts);
         let speculative = full_scan.is_some();
 
-        let (names, header_issues) = column_names(&scan.headers);
+        let reserved: &[&str] = if self.options.provenance_columns {
+            &PROVENANCE_COLUMNS
+        } else {
+            &[]
+        };
+        let (names, header_issues) = column_names_reserving(&scan.headers, reserved);
         let declared = self
             .hook
             .declared_types(facts.source, name, sheet.as_deref(), &names);
