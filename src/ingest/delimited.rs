@@ -187,7 +187,10 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
     if complete && !blank {
         lines.push(counts);
     }
-    let header = *lines.first()?;
+    // Nothing but empty lines: the default, and the scan finds no header.
+    let Some(&header) = lines.first() else {
+        return if strict { None } else { default };
+    };
     let mut best: Option<(usize, usize, u8)> = None;
     for (i, &candidate) in CANDIDATES.iter().enumerate() {
         if header[i] == 0 {
