@@ -17,12 +17,15 @@
 
 pub mod cli;
 pub mod error;
+pub mod ingest;
 pub mod interrupt;
+mod load;
 pub mod orchestrate;
 pub mod output;
 pub mod report;
 pub mod sql;
 pub mod state;
+pub mod validate;
 
 pub use error::{Error, Result};
 

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one file per command. Each command parses its
 //! arguments, makes library calls and prints; the work itself lives in the library.
 
+mod ingest;
 mod init;
 mod issues;
 mod orchestrate;
@@ -8,6 +9,7 @@ mod report;
 mod sessions;
 mod shell;
 mod show;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +76,8 @@ impl Global {
 pub enum Command {
     /// Create or adopt an RSSD (idempotent).
     Init(init::Args),
+    /// Load files, folders and workbooks into tables, one entry per file or sheet.
+    Ingest(ingest::Args),
     /// List sessions with counts, state and duration, newest first.
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
@@ -86,6 +90,8 @@ pub enum Command {
     Orchestrate(orchestrate::Args),
     /// Run SQL on the RSSD and print the last result.
     Shell(shell::Args),
+    /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
+    Validate(validate::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -95,12 +101,14 @@ pub fn main() -> ExitCode {
     crate::interrupt::install();
     let outcome = match cli.command {
         Command::Init(args) => init::run(&cli.global, args),
+        Command::Ingest(args) => ingest::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
         Command::Issues(args) => issues::run(&cli.global, args),
         Command::Report(args) => report::run(&cli.global, args),
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
         Command::Shell(args) => shell::run(&cli.global, args),
+        Command::Validate(args) => validate::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
