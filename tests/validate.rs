@@ -1010,3 +1010,31 @@ fn ingest_with_a_broken_schema_exits_2_and_writes_nothing() {
     );
     assert!(!db.exists());
 }
+
+#[test]
+fn report_option_writes_the_validation_report_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    load_csv(&db, "visits", "id,status\n1,open\n2,lost\n");
+    let schema = write(
+        dir.path(),
+        "s.json",
+        r#"{"fields":[{"name":"id","type":"integer"},{"name":"status","constraints":{"enum":["open","closed"]}}]}"#,
+    );
+    let report = dir.path().join("checked.json");
+    let out = run(
+        &db,
+        &[
+            "validate",
+            "--schema",
+            schema.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_status(&out, 1);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let session = column(&db, &format!("SELECT {LATEST}"))[0].clone().unwrap();
+    assert_eq!(written["session"]["session_id"], session.as_str());
+    assert_eq!(written["summary"]["issues_by_type"]["Invalid Value"], 1);
+}

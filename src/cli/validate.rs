@@ -1,6 +1,6 @@
 //! Usage: rssd validate [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                      [--table T]... [--header-case-sensitive] [--fail-on error|warning|never]
-//!                      [--format table|json|csv]
+//!                      [--format table|json|csv] [--report FILE]
 //!
 //! Checks tables already in the database against Table Schemas (JSON or YAML; a bare schema,
 //! a Data Resource or a Data Package whose resources' `path` globs select tables or their
@@ -9,14 +9,15 @@
 //! Without `--table`, every table a schema selects is checked (every table for a bare schema
 //! or rules alone). Every problem is an issue row. Prints one line per table; exit 1 when
 //! issues at or above `--fail-on` (default error) were found, 2 when a schema or rule file is
-//! broken (nothing is written then).
+//! broken (nothing is written then). `--report FILE` writes the session's report at the end
+//! (Markdown, JSON or HTML, from the extension).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use super::ingest::FailOn;
-use super::{EXIT_FATAL, EXIT_ISSUES, EXIT_OK, Global};
+use super::{EXIT_FATAL, EXIT_ISSUES, EXIT_OK, Global, ReportOption};
 use crate::output::{Format, Listing, write_json};
 use crate::validate::{Plan, RuleSet, SchemaSet, ValidateOptions, ValidateOutcome, select_tables};
 
@@ -67,6 +68,8 @@ pub struct Args {
     pub fail_on: FailOn,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub report: ReportOption,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8> {
@@ -74,11 +77,13 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         eprintln!("rssd: error: validate needs at least one --schema, --schema-for or --rules");
         return Ok(EXIT_FATAL);
     }
+    args.report.check()?;
     let plan = args.validation.plan(true)?;
     let db = global.open()?;
     let selected = select_tables(db.conn(), &plan, &args.table)?;
     let outcome = crate::validate::validate_tables(&db, plan, &selected, &super::args_json())?;
     print_outcome(&outcome, args.format)?;
+    args.report.write(&db, &outcome.session_id)?;
     let failing = match args.fail_on {
         FailOn::Error => outcome.errors() > 0,
         FailOn::Warning => outcome.errors() + outcome.warnings() > 0,
