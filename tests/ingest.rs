@@ -1014,3 +1014,38 @@ fn the_state_database_in_a_walked_folder_is_not_ingested() {
         .collect();
     assert_eq!(sources, [text(&dir.path().join("data.csv")).to_string()]);
 }
+
+#[test]
+fn report_option_writes_the_ingest_report_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let good = write(
+        dir.path(),
+        "visits.csv",
+        "id,name\n1,Ann\n2,<script>alert(1)</script>\n",
+    );
+    let ragged = write(dir.path(), "ragged.csv", "a,b\n1,2,3\n");
+    let report = dir.path().join("run.md");
+    let out = ingest(
+        &db,
+        &[text(&good), text(&ragged), "--report", text(&report)],
+    );
+    assert_status(&out, 1);
+    let md = std::fs::read_to_string(&report).unwrap();
+    let session = column(
+        &db,
+        "SELECT orchestration_session_id FROM orchestration_session",
+    )[0]
+    .clone()
+    .unwrap();
+    assert!(md.contains(&session), "{md}");
+    assert!(
+        md.contains("visits.csv") && md.contains("ragged.csv") && md.contains("Ragged Row"),
+        "{md}"
+    );
+
+    // An unknown report format is refused before any file is read or recorded.
+    let out = ingest(&db, &[text(&good), "--report", "run.docx"]);
+    assert_status(&out, 2);
+    assert_eq!(count(&db, "SELECT count(*) FROM orchestration_session"), 1);
+}
