@@ -1,6 +1,11 @@
 //! JSON: a top-level array of objects (or one object), or NDJSON / JSON Lines. Columns are the
-//! keys in order of first appearance; strings stay as they are, numbers and booleans become
-//! their JSON text, `null` and `""` are NULL, nested arrays and objects are stored as JSON text.
+//! keys in order of first appearance. Nothing is re-encoded: strings are decoded, numbers and
+//! booleans keep their text exactly as written (so `1.10`, `1e3` and integers beyond 64 bits
+//! are not changed by a float), `null` and `""` are NULL, and nested arrays and objects are
+//! stored as their original JSON text with the whitespace between tokens removed (key order,
+//! duplicate keys and number text as in the file). A key repeated in one object keeps its last
+//! value (as JavaScript and Python do) and raises a `Duplicate Header` warning that holds the
+//! value dropped. The file is read into memory whole.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,13 +13,33 @@ use std::path::Path;
 
 use csv::ByteRecord;
 use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, SliceSource, Table};
 use crate::Result;
-use crate::state::{Issue, IssueKind};
+use crate::state::{Issue, IssueKind, Severity};
+
+/// One item of the file: an object's fields as written, another JSON value, or a line that
+/// is not JSON (NDJSON only).
+enum Item<'a> {
+    Object(Vec<(String, &'a RawValue)>),
+    Other(&'a RawValue),
+    Invalid,
+}
+
+impl<'a> Item<'a> {
+    fn from_raw(raw: &'a RawValue) -> Item<'a> {
+        if raw.get().starts_with('{')
+            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(raw.get())
+        {
+            return Item::Object(fields);
+        }
+        Item::Other(raw)
+    }
+}
 
 /// The table of a JSON file (pass 1 done), or why it has none.
 pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
@@ -30,19 +55,27 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         }
     };
     let mut issues = Vec::new();
-    let (rows, format): (Vec<Option<Item>>, &str) = match serde_json::from_str::<Item>(text) {
-        Ok(Item::Array(items)) => (items.into_iter().map(Some).collect(), "json"),
-        Ok(object @ Item::Object(_)) => (vec![Some(object)], "json"),
-        Ok(_) | Err(_) => {
+    let whole = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<&RawValue>>(text)
+            .ok()
+            .map(|items| items.into_iter().map(Item::from_raw).collect())
+    } else {
+        serde_json::from_str::<RawObject>(text)
+            .ok()
+            .map(|RawObject(fields)| vec![Item::Object(fields)])
+    };
+    let (rows, format): (Vec<Item>, &str) = match whole {
+        Some(rows) => (rows, "json"),
+        None => {
             let mut rows = Vec::new();
             for (line_index, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                match serde_json::from_str::<Item>(line) {
-                    Ok(value) => rows.push(Some(value)),
+                match serde_json::from_str::<&RawValue>(line) {
+                    Ok(value) => rows.push(Item::from_raw(value)),
                     Err(err) => {
-                        rows.push(None);
+                        rows.push(Item::Invalid);
                         issues.push(
                             Issue::new(
                                 IssueKind::FormatMismatch,
@@ -59,7 +92,7 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
                     }
                 }
             }
-            if rows.iter().all(Option::is_none) {
+            if rows.iter().all(|row| matches!(row, Item::Invalid)) {
                 return Ok(Err(FileProblem::new(
                     IssueKind::UnsupportedFormat,
                     "the file is neither a JSON array of objects nor JSON Lines",
@@ -71,10 +104,10 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     };
     let mut keys: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for item in rows.iter().flatten() {
+    for item in &rows {
         if let Item::Object(fields) = item {
             for (key, _) in fields {
-                if seen.insert(key.clone()) {
+                if seen.insert(key.as_str()) {
                     keys.push(key.clone());
                 }
             }
@@ -89,31 +122,40 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     }
     let mut records = Vec::with_capacity(rows.len() + 1);
     records.push(ByteRecord::from(keys.clone()));
-    for (index, value) in rows.iter().enumerate() {
+    for (index, item) in rows.iter().enumerate() {
+        let row = index as i64 + 1;
         let mut record = ByteRecord::new();
-        match value {
-            Some(Item::Object(fields)) => {
-                let map: HashMap<&str, &Value> =
-                    fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        match item {
+            Item::Object(fields) => {
+                let mut map: HashMap<&str, &RawValue> = HashMap::with_capacity(fields.len());
+                for (key, value) in fields {
+                    if let Some(dropped) = map.insert(key.as_str(), value) {
+                        issues.push(duplicate_key_issue(row, key, dropped));
+                    }
+                }
                 for key in &keys {
-                    record.push_field(value_text(map.get(key.as_str()).copied()).as_bytes());
+                    record.push_field(
+                        map.get(key.as_str())
+                            .map_or(String::new(), |raw| cell_text(raw))
+                            .as_bytes(),
+                    );
                 }
             }
-            Some(other) => {
+            Item::Other(other) => {
                 issues.push(
                     Issue::new(
                         IssueKind::FormatMismatch,
-                        format!("item {} is not an object; its row is NULL", index + 1),
+                        format!("item {row} is not an object; its row is NULL"),
                     )
-                    .row(index as i64 + 1)
-                    .invalid_value(other.to_json().to_string())
+                    .row(row)
+                    .invalid_value(compact(other.get()))
                     .remediation("make every item a JSON object"),
                 );
                 for _ in &keys {
                     record.push_field(b"");
                 }
             }
-            None => {
+            Item::Invalid => {
                 for _ in &keys {
                     record.push_field(b"");
                 }
@@ -143,10 +185,24 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
 }
 
-fn issues_rows(rows: &[Option<Item>]) -> Vec<i64> {
+fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
+    Issue::new(
+        IssueKind::DuplicateHeader,
+        format!(
+            "key \"{key}\" appears more than once in item {row}; the last value is kept, the earlier one is in invalid_value"
+        ),
+    )
+    .row(row)
+    .column(key)
+    .invalid_value(compact(dropped.get()))
+    .severity(Severity::Warning)
+    .remediation("give each key once per object")
+}
+
+fn issues_rows(rows: &[Item]) -> Vec<i64> {
     rows.iter()
         .enumerate()
-        .filter(|(_, v)| !matches!(v, Some(Item::Object(_))))
+        .filter(|(_, v)| !matches!(v, Item::Object(_)))
         .map(|(i, _)| i as i64 + 1)
         .collect()
 }
@@ -156,96 +212,80 @@ fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
         && issue.row.is_some_and(|row| covered.contains(&row))
 }
 
-/// A JSON value as cell text.
-fn value_text(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
+/// A JSON value as cell text: strings decoded, `null` empty, numbers and booleans as written,
+/// arrays and objects as compact JSON text.
+fn cell_text(raw: &RawValue) -> String {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()),
+        Some(b'[' | b'{') => compact(text),
+        _ if text == "null" => String::new(),
+        _ => text.to_string(),
     }
 }
 
-/// A JSON value whose objects keep their keys in file order (serde_json's `Value` sorts
-/// them), so columns come out in the order the file first uses them.
-enum Item {
-    Object(Vec<(String, Value)>),
-    Array(Vec<Item>),
-    Other(Value),
-}
-
-impl Item {
-    fn to_json(&self) -> Value {
-        match self {
-            Item::Object(fields) => Value::Object(fields.iter().cloned().collect()),
-            Item::Array(items) => Value::Array(items.iter().map(Item::to_json).collect()),
-            Item::Other(value) => value.clone(),
+/// JSON text without the whitespace between tokens; everything else as written.
+fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
         }
     }
+    out
 }
 
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Item, D::Error> {
-        deserializer.deserialize_any(ItemVisitor)
+/// An object's fields in file order, duplicates included, each value as its JSON text
+/// (serde_json's `Value` would sort the keys and turn numbers into floats).
+struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<RawObject<'de>, D::Error> {
+        deserializer.deserialize_map(RawObjectVisitor)
     }
 }
 
-struct ItemVisitor;
+struct RawObjectVisitor;
 
-impl<'de> Visitor<'de> for ItemVisitor {
-    type Value = Item;
+impl<'de> Visitor<'de> for RawObjectVisitor {
+    type Value = RawObject<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
+        f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
-        let mut fields: Vec<(String, Value)> = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Item>()? {
-            match fields.iter_mut().find(|(k, _)| *k == key) {
-                Some(field) => field.1 = value.to_json(),
-                None => fields.push((key, value.to_json())),
-            }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+            fields.push(entry);
         }
-        Ok(Item::Object(fields))
+        Ok(RawObject(fields))
     }
+}
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Item>()? {
-            items.push(item);
-        }
-        Ok(Item::Array(items))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn visit_bool<E>(self, v: bool) -> Result<Item, E> {
-        Ok(Item::Other(Value::Bool(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Item, E> {
-        Ok(Item::Other(Value::Null))
-    }
-
-    fn visit_none<E>(self) -> Result<Item, E> {
-        Ok(Item::Other(Value::Null))
+    #[test]
+    fn compact_removes_only_whitespace_between_tokens() {
+        assert_eq!(
+            compact("{ \"a b\" : [1 , 2.50],\n \"c\\\" d\": \"x  y\" }"),
+            "{\"a b\":[1,2.50],\"c\\\" d\":\"x  y\"}"
+        );
     }
 }

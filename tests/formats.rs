@@ -1,0 +1,438 @@
+//! Format readers end to end: `.xlsm`, `.ods` and `.xls` workbooks, JSON kept to its exact
+//! text, UTF-16 without a byte order mark, a blank line before an unterminated last record,
+//! and the progress bar under a terminal.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+
+fn ingest(db: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["ingest", "--no-progress"];
+    all.extend_from_slice(args);
+    run(db, &all)
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// `name TYPE` of each column of a table, in order.
+fn declared(db: &Path, table: &str) -> Vec<String> {
+    column(
+        db,
+        &format!("SELECT name || ' ' || type FROM pragma_table_info('{table}') ORDER BY cid"),
+    )
+    .into_iter()
+    .map(Option::unwrap)
+    .collect()
+}
+
+/// Every cell of a table with its storage class (`text:007`, `integer:1`, `null`), rows in
+/// rowid order.
+fn typed_cells(db: &Path, table: &str) -> Vec<Vec<String>> {
+    let conn = connect(db);
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+        .unwrap();
+    let width = stmt.column_count();
+    stmt.query_map([], |row| {
+        Ok((0..width)
+            .map(|i| match row.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => "null".to_string(),
+                rusqlite::types::ValueRef::Integer(v) => format!("integer:{v}"),
+                rusqlite::types::ValueRef::Real(v) => format!("real:{v}"),
+                rusqlite::types::ValueRef::Text(t) => {
+                    format!("text:{}", String::from_utf8_lossy(t))
+                }
+                rusqlite::types::ValueRef::Blob(_) => "blob".to_string(),
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// `issue_type|row|column|invalid_value|severity` of each issue of entries from `source_like`.
+fn issues_of(db: &Path, source_like: &str) -> Vec<String> {
+    column(
+        db,
+        &format!(
+            "SELECT i.issue_type || '|' || coalesce(i.issue_row, '') || '|' || coalesce(i.issue_column, '')
+                    || '|' || coalesce(i.invalid_value, '') || '|' || json_extract(i.elaboration, '$.severity')
+             FROM orchestration_session_issue i JOIN orchestration_session_entry e
+               ON e.orchestration_session_entry_id = i.session_entry_id
+             WHERE e.ingest_src LIKE '{source_like}' ORDER BY i.rowid"
+        ),
+    )
+    .into_iter()
+    .map(Option::unwrap)
+    .collect()
+}
+
+/// The `Patients` / `Visits 2024` / `Empty` workbook every format below holds, as an xlsm
+/// (rust_xlsxwriter with a VBA project, so it is a real macro-enabled workbook).
+fn write_xlsm(path: &Path) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    book.add_vba_project(fixture("vbaProject.bin")).unwrap();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = book.add_worksheet().set_name("Patients").unwrap();
+    for (col, name) in ["id", "name", "weight", "born", "active", "code"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write(0, col as u16, *name).unwrap();
+    }
+    for (i, (name, weight, day)) in [("Ann", 61.5, 2), ("Bob", 80.25, 3), ("Cy", 70.0, 4)]
+        .iter()
+        .enumerate()
+    {
+        let row = i as u32 + 1;
+        sheet.write(row, 0, row as f64).unwrap();
+        sheet.write(row, 1, *name).unwrap();
+        sheet.write(row, 2, *weight).unwrap();
+        let born = ExcelDateTime::from_ymd(1990, 1, *day).unwrap();
+        sheet
+            .write_datetime_with_format(row, 3, &born, &date)
+            .unwrap();
+        sheet.write(row, 4, i != 1).unwrap();
+        sheet.write(row, 5, "007").unwrap();
+    }
+    let visits = book.add_worksheet().set_name("Visits 2024").unwrap();
+    visits.write(0, 0, "patient").unwrap();
+    visits.write(0, 1, "total").unwrap();
+    visits.write(1, 0, 1).unwrap();
+    visits
+        .write_formula(1, 1, rust_xlsxwriter::Formula::new("=2+3").set_result("5"))
+        .unwrap();
+    book.add_worksheet().set_name("Empty").unwrap();
+    book.save(path).unwrap();
+}
+
+/// The same workbook as OpenDocument: a zip whose `content.xml` holds the sheets, the formula
+/// with its cached value.
+fn write_ods(path: &Path) {
+    let cell = |kind: &str, value: &str, shown: &str| match kind {
+        "string" => format!(
+            r#"<table:table-cell office:value-type="string"><text:p>{shown}</text:p></table:table-cell>"#
+        ),
+        "date" => format!(
+            r#"<table:table-cell office:value-type="date" office:date-value="{value}"><text:p>{shown}</text:p></table:table-cell>"#
+        ),
+        "boolean" => format!(
+            r#"<table:table-cell office:value-type="boolean" office:boolean-value="{value}"><text:p>{shown}</text:p></table:table-cell>"#
+        ),
+        _ => format!(
+            r#"<table:table-cell office:value-type="float" office:value="{value}"><text:p>{shown}</text:p></table:table-cell>"#
+        ),
+    };
+    let row = |cells: Vec<String>| format!("<table:table-row>{}</table:table-row>", cells.concat());
+    let mut patients = vec![row(["id", "name", "weight", "born", "active", "code"]
+        .iter()
+        .map(|h| cell("string", "", h))
+        .collect())];
+    for (id, name, weight, day, active) in [
+        ("1", "Ann", "61.5", "02", "true"),
+        ("2", "Bob", "80.25", "03", "false"),
+        ("3", "Cy", "70", "04", "true"),
+    ] {
+        patients.push(row(vec![
+            cell("float", id, id),
+            cell("string", "", name),
+            cell("float", weight, weight),
+            cell("date", &format!("1990-01-{day}"), &format!("1990-01-{day}")),
+            cell("boolean", active, &active.to_uppercase()),
+            cell("string", "", "007"),
+        ]));
+    }
+    let visits = [
+        row(vec![cell("string", "", "patient"), cell("string", "", "total")]),
+        row(vec![
+            cell("float", "1", "1"),
+            r#"<table:table-cell table:formula="of:=2+3" office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell>"#.to_string(),
+        ]),
+    ];
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Patients">{}</table:table><table:table table:name="Visits 2024">{}</table:table><table:table table:name="Empty"><table:table-row><table:table-cell/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+        patients.concat(),
+        visits.concat()
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, body) in [
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        ("META-INF/manifest.xml", manifest),
+        ("content.xml", content.as_str()),
+    ] {
+        zip.start_file(name, stored).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn xlsm_ods_and_xls_workbooks_load_like_xlsx() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.db");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    write_xlsm(&input.join("Clinic Macro.xlsm"));
+    write_ods(&input.join("Clinic Open.ods"));
+    std::fs::copy(fixture("clinic.xls"), input.join("Clinic Old.xls")).unwrap();
+    let out = ingest(&db, &[text(&input), "--format", "json"]);
+    assert_status(&out, 0);
+    let tables: Vec<String> = json_stdout(&out)["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["table"].as_str().unwrap(), e["format"]))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "clinic_macro_patients \"xlsm\"",
+            "clinic_macro_visits_2024 \"xlsm\"",
+            "clinic_old_patients \"xls\"",
+            "clinic_old_visits_2024 \"xls\"",
+            "clinic_open_patients \"ods\"",
+            "clinic_open_visits_2024 \"ods\"",
+        ],
+        "one entry and table per non-empty sheet; the Empty sheets are skipped"
+    );
+    for stem in ["clinic_macro", "clinic_old", "clinic_open"] {
+        let patients = format!("{stem}_patients");
+        assert_eq!(
+            declared(&db, &patients),
+            [
+                "id INTEGER",
+                "name TEXT",
+                "weight REAL",
+                "born TEXT",
+                "active TEXT",
+                "code TEXT"
+            ],
+            "{patients}"
+        );
+        assert_eq!(
+            typed_cells(&db, &patients),
+            [
+                [
+                    "integer:1",
+                    "text:Ann",
+                    "real:61.5",
+                    "text:1990-01-02",
+                    "text:TRUE",
+                    "text:007"
+                ],
+                [
+                    "integer:2",
+                    "text:Bob",
+                    "real:80.25",
+                    "text:1990-01-03",
+                    "text:FALSE",
+                    "text:007"
+                ],
+                [
+                    "integer:3",
+                    "text:Cy",
+                    "real:70",
+                    "text:1990-01-04",
+                    "text:TRUE",
+                    "text:007"
+                ],
+            ],
+            "{patients}: numbers as numbers, dates as ISO 8601 text"
+        );
+        let visits = format!("{stem}_visits_2024");
+        if stem == "clinic_old" {
+            // xlwt writes formulas without a cached value; an empty cell is NULL.
+            assert_eq!(typed_cells(&db, &visits), [["integer:1", "null"]]);
+            continue;
+        }
+        assert_eq!(declared(&db, &visits), ["patient INTEGER", "total INTEGER"]);
+        assert_eq!(
+            typed_cells(&db, &visits),
+            [["integer:1", "integer:5"]],
+            "{visits}: the formula as its cached value"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM orchestration_session_entry WHERE json_extract(elaboration, '$.sheet') = 'Empty'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn json_values_keep_their_exact_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.db");
+    std::fs::write(
+        dir.path().join("orders.json"),
+        r#"[
+  {"id": 123456789012345678901234567890, "price": 1.10, "qty": 3, "meta": {"z": 1, "a": [1.50, 2e3, {"k": "x  y"}]}, "tag": "a", "tag": "b"},
+  {"id": -98765432109876543210, "price": 2.5, "qty": 4, "meta": null, "tag": "\u00e9\n"}
+]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("events.jsonl"),
+        "{\"n\": 18446744073709551616, \"x\": 1e3, \"ok\": true, \"when\": \"2024-01-02\"}\n{\"n\": 9223372036854775807, \"x\": -0.0, \"ok\": false, \"when\": null}\n",
+    )
+    .unwrap();
+    let out = ingest(&db, &[text(dir.path())]);
+    assert_status(&out, 0);
+    assert_eq!(
+        declared(&db, "orders"),
+        [
+            "id TEXT",
+            "price TEXT",
+            "qty INTEGER",
+            "meta TEXT",
+            "tag TEXT"
+        ]
+    );
+    assert_eq!(
+        typed_cells(&db, "orders"),
+        [
+            [
+                "text:123456789012345678901234567890",
+                "text:1.10",
+                "integer:3",
+                r#"text:{"z":1,"a":[1.50,2e3,{"k":"x  y"}]}"#,
+                "text:b",
+            ],
+            [
+                "text:-98765432109876543210",
+                "text:2.5",
+                "integer:4",
+                "null",
+                "text:é\n",
+            ],
+        ],
+        "numbers as written, nested values in file order, strings decoded"
+    );
+    assert_eq!(
+        issues_of(&db, "%orders.json"),
+        ["Duplicate Header|1|tag|\"a\"|warning"],
+        "a repeated key keeps its last value; the dropped one is in the issue"
+    );
+    assert_eq!(
+        declared(&db, "events"),
+        ["n TEXT", "x TEXT", "ok TEXT", "when TEXT"]
+    );
+    assert_eq!(
+        typed_cells(&db, "events"),
+        [
+            [
+                "text:18446744073709551616",
+                "text:1e3",
+                "text:true",
+                "text:2024-01-02"
+            ],
+            [
+                "text:9223372036854775807",
+                "text:-0.0",
+                "text:false",
+                "null"
+            ],
+        ]
+    );
+}
+
+#[test]
+fn utf16_without_a_byte_order_mark_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.db");
+    let text16 = "id,name\r\n1,Jos\u{e9}\r\n2,\u{1F600}\r\n";
+    std::fs::write(
+        dir.path().join("le.csv"),
+        text16
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("be.csv"),
+        text16
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let out = ingest(&db, &[text(dir.path())]);
+    assert_status(&out, 0);
+    for (table, encoding) in [("le", "utf-16le"), ("be", "utf-16be")] {
+        assert_eq!(
+            typed_cells(&db, table),
+            [["integer:1", "text:José"], ["integer:2", "text:\u{1F600}"]],
+            "{table}"
+        );
+        assert_eq!(
+            column(
+                &db,
+                &format!(
+                    "SELECT json_extract(elaboration, '$.encoding') FROM orchestration_session_entry WHERE ingest_table_name = '{table}'"
+                )
+            ),
+            [Some(encoding.to_string())]
+        );
+    }
+}
+
+#[test]
+fn a_blank_line_before_an_unterminated_last_record_is_a_blank_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.db");
+    for (name, body) in [
+        ("lf.csv", "a,b\n1,2\n\n3,4"),
+        ("two.csv", "a,b\n1,2\n\n\n3,4"),
+        ("crlf.csv", "a,b\r\n1,2\r\n\r\n3,4"),
+        ("quoted.csv", "a,b\n1,2\n\n3,\"4\n5\""),
+        ("terminated.csv", "a,b\n1,2\n\n3,4\n"),
+        ("clean.csv", "a,b\n1,2\n3,4"),
+        ("clean_crlf.csv", "a,b\r\n1,2\r\n3,4"),
+    ] {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    let out = ingest(&db, &[text(dir.path())]);
+    assert_status(&out, 0);
+    let blank = "Blank Row||||warning";
+    for (name, expected) in [
+        ("lf.csv", vec![blank]),
+        ("two.csv", vec![blank, blank]),
+        ("crlf.csv", vec![blank]),
+        ("quoted.csv", vec![blank]),
+        ("terminated.csv", vec![blank]),
+        ("clean.csv", vec![]),
+        ("clean_crlf.csv", vec![]),
+    ] {
+        assert_eq!(issues_of(&db, &format!("%/{name}")), expected, "{name}");
+    }
+    assert_eq!(
+        column(
+            &db,
+            "SELECT CAST(json_extract(i.elaboration, '$.before_row') AS TEXT) FROM orchestration_session_issue i JOIN orchestration_session_entry e ON e.orchestration_session_entry_id = i.session_entry_id WHERE e.ingest_src LIKE '%/lf.csv'"
+        ),
+        [Some("2".to_string())]
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM lf"), 2);
+}
