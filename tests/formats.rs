@@ -436,3 +436,73 @@ fn a_blank_line_before_an_unterminated_last_record_is_a_blank_row() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM lf"), 2);
 }
+
+/// Runs `rssd -d DB ARGS... >/dev/null` under a pseudo-terminal (util-linux `script`), so
+/// standard error is a terminal; returns what the terminal showed (standard error only).
+fn stderr_on_a_terminal(db: &Path, args: &[&str]) -> String {
+    let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
+    let mut command = vec![
+        quote(env!("CARGO_BIN_EXE_rssd")),
+        "-d".into(),
+        quote(text(db)),
+    ];
+    command.extend(args.iter().map(|arg| quote(arg)));
+    command.push(">/dev/null".into());
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command.join(" "), "/dev/null"])
+        .env_remove("RSSD_STATE_DB_FS_PATH")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` runs (scripts/setup.sh installs it)");
+    assert_status(&out, 0);
+    stdout(&out)
+}
+
+#[test]
+fn the_progress_bar_draws_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut first = String::from("id,name\n");
+    for i in 0..50_000 {
+        first.push_str(&format!("{i},name {i}\n"));
+    }
+    std::fs::write(input.join("a.csv"), first).unwrap();
+    std::fs::write(input.join("b.csv"), "id\n1\n").unwrap();
+
+    let db = dir.path().join("tty.db");
+    let shown = stderr_on_a_terminal(&db, &["ingest", text(&input)]);
+    assert!(shown.contains("0/2 files"), "{shown}");
+    assert!(shown.contains("2/2 files"), "{shown}");
+    // The second file starts with the first one's rows counted, with both rates.
+    let counted =
+        regex::Regex::new(r"1/2 files  50000 rows, \d+ rows/s, \d+\.\d MB/s \S*b\.csv").unwrap();
+    assert!(counted.is_match(&shown), "{shown}");
+    // The bar is redrawn while the 50,000 rows load, not only between files.
+    let drawn_rows = regex::Regex::new(r"0/2 files  (\d+) rows, \d+ rows/s").unwrap();
+    assert!(
+        drawn_rows.captures_iter(&shown).any(|c| c[1]
+            .parse::<u64>()
+            .is_ok_and(|rows| rows > 0 && rows < 50_000)),
+        "no redraw while loading: {shown}"
+    );
+    assert!(
+        !shown.contains("INGESTED"),
+        "the summary goes to standard output, not the terminal here: {shown}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM a"), 50_000);
+
+    let quiet = stderr_on_a_terminal(
+        &dir.path().join("quiet.db"),
+        &["ingest", "--no-progress", text(&input)],
+    );
+    assert!(!quiet.contains("files"), "--no-progress: {quiet}");
+    assert!(!quiet.contains("rows/s"), "--no-progress: {quiet}");
+
+    let piped = run(&dir.path().join("piped.db"), &["ingest", text(&input)]);
+    assert_status(&piped, 0);
+    assert!(!stderr(&piped).contains("files"), "{}", stderr(&piped));
+    assert!(!stderr(&piped).contains("rows/s"), "{}", stderr(&piped));
+    assert!(stdout(&piped).contains("INGESTED"));
+}
