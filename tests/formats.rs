@@ -80,47 +80,7 @@ fn issues_of(db: &Path, source_like: &str) -> Vec<String> {
     .collect()
 }
 
-/// The `Patients` / `Visits 2024` / `Empty` workbook every format below holds, as an xlsm
-/// (rust_xlsxwriter with a VBA project, so it is a real macro-enabled workbook).
-fn write_xlsm(path: &Path) {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut book = Workbook::new();
-    book.add_vba_project(fixture("vbaProject.bin")).unwrap();
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let sheet = book.add_worksheet().set_name("Patients").unwrap();
-    for (col, name) in ["id", "name", "weight", "born", "active", "code"]
-        .iter()
-        .enumerate()
-    {
-        sheet.write(0, col as u16, *name).unwrap();
-    }
-    for (i, (name, weight, day)) in [("Ann", 61.5, 2), ("Bob", 80.25, 3), ("Cy", 70.0, 4)]
-        .iter()
-        .enumerate()
-    {
-        let row = i as u32 + 1;
-        sheet.write(row, 0, row as f64).unwrap();
-        sheet.write(row, 1, *name).unwrap();
-        sheet.write(row, 2, *weight).unwrap();
-        let born = ExcelDateTime::from_ymd(1990, 1, *day).unwrap();
-        sheet
-            .write_datetime_with_format(row, 3, &born, &date)
-            .unwrap();
-        sheet.write(row, 4, i != 1).unwrap();
-        sheet.write(row, 5, "007").unwrap();
-    }
-    let visits = book.add_worksheet().set_name("Visits 2024").unwrap();
-    visits.write(0, 0, "patient").unwrap();
-    visits.write(0, 1, "total").unwrap();
-    visits.write(1, 0, 1).unwrap();
-    visits
-        .write_formula(1, 1, rust_xlsxwriter::Formula::new("=2+3").set_result("5"))
-        .unwrap();
-    book.add_worksheet().set_name("Empty").unwrap();
-    book.save(path).unwrap();
-}
-
-/// The same workbook as OpenDocument: a zip whose `content.xml` holds the sheets, the formula
+/// The workbook of [`write_clinic_workbook`] as OpenDocument: a zip whose `content.xml` holds the sheets, the formula
 /// with its cached value.
 fn write_ods(path: &Path) {
     let cell = |kind: &str, value: &str, shown: &str| match kind {
@@ -191,7 +151,10 @@ fn xlsm_ods_and_xls_workbooks_load_like_xlsx() {
     let db = dir.path().join("rssd.db");
     let input = dir.path().join("in");
     std::fs::create_dir(&input).unwrap();
-    write_xlsm(&input.join("Clinic Macro.xlsm"));
+    write_clinic_workbook(
+        &input.join("Clinic Macro.xlsm"),
+        Some(&fixture("vbaProject.bin")),
+    );
     write_ods(&input.join("Clinic Open.ods"));
     std::fs::copy(fixture("clinic.xls"), input.join("Clinic Old.xls")).unwrap();
     let out = ingest(&db, &[text(&input), "--format", "json"]);
@@ -362,22 +325,13 @@ fn utf16_without_a_byte_order_mark_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rssd.db");
     let text16 = "id,name\r\n1,Jos\u{e9}\r\n2,\u{1F600}\r\n";
-    std::fs::write(
-        dir.path().join("le.csv"),
-        text16
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect::<Vec<u8>>(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("be.csv"),
-        text16
-            .encode_utf16()
-            .flat_map(u16::to_be_bytes)
-            .collect::<Vec<u8>>(),
-    )
-    .unwrap();
+    for (name, unit_bytes) in [
+        ("le.csv", u16::to_le_bytes as fn(u16) -> [u8; 2]),
+        ("be.csv", u16::to_be_bytes),
+    ] {
+        let bytes: Vec<u8> = text16.encode_utf16().flat_map(unit_bytes).collect();
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
     let out = ingest(&db, &[text(dir.path())]);
     assert_status(&out, 0);
     for (table, encoding) in [("le", "utf-16le"), ("be", "utf-16be")] {
