@@ -460,3 +460,52 @@ fn the_progress_bar_draws_on_a_terminal_only() {
     assert!(!stderr(&piped).contains("rows/s"), "{}", stderr(&piped));
     assert!(stdout(&piped).contains("INGESTED"));
 }
+
+#[test]
+fn json_lines_read_line_by_line_keep_rows_and_issues() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.db");
+    std::fs::write(
+        dir.path().join("log.jsonl"),
+        "\u{feff}{\"id\": 1, \"v\": \"a\"}\r\n\r\n{\"id\": 2, \"w\": [1, 2], \"id\": 3}\r\n[4]\r\nnot json\r\n{\"v\": \"b\"}",
+    )
+    .unwrap();
+    // A first item spread over lines is not JSON Lines: the whole file is read as JSON.
+    std::fs::write(
+        dir.path().join("pretty.ndjson"),
+        "{\n  \"id\": 1,\n  \"v\": 1.50\n}\n",
+    )
+    .unwrap();
+    let out = ingest(&db, &[text(dir.path())]);
+    assert_status(&out, 1);
+    assert_eq!(declared(&db, "log"), ["id INTEGER", "v TEXT", "w TEXT"]);
+    assert_eq!(
+        typed_cells(&db, "log"),
+        [
+            vec!["integer:1", "text:a", "null"],
+            vec!["integer:3", "null", "text:[1,2]"],
+            vec!["null", "null", "null"],
+            vec!["null", "null", "null"],
+            vec!["null", "text:b", "null"],
+        ]
+    );
+    let issues = issues_of(&db, "%log.jsonl");
+    assert_eq!(issues.len(), 3, "{issues:?}");
+    assert_eq!(issues[0], "Duplicate Header|2|id|2|warning");
+    assert_eq!(issues[1], "Format Mismatch|3||[4]|error");
+    assert!(
+        issues[2].starts_with("Format Mismatch|4||not json|error"),
+        "{issues:?}"
+    );
+    assert_eq!(typed_cells(&db, "pretty"), [["integer:1", "text:1.50"]]);
+    assert_eq!(
+        column(
+            &db,
+            "SELECT ingest_table_name || ' ' || json_extract(elaboration, '$.json_shape') FROM orchestration_session_entry ORDER BY ingest_table_name"
+        ),
+        [
+            Some("log ndjson".to_string()),
+            Some("pretty json".to_string())
+        ]
+    );
+}

@@ -5,10 +5,14 @@
 //! stored as their original JSON text with the whitespace between tokens removed (key order,
 //! duplicate keys and number text as in the file). A key repeated in one object keeps its last
 //! value (as JavaScript and Python do) and raises a `Duplicate Header` warning that holds the
-//! value dropped. The file is read into memory whole.
+//! value dropped. JSON Lines (`.ndjson`, `.jsonl`) are read a line at a time, three times
+//! (keys, scan, load), in flat memory; a `.json` file, or JSON Lines whose first item is not
+//! on one line, is read into memory whole.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use csv::ByteRecord;
@@ -18,7 +22,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
-use super::source::{FileProblem, MemorySource, SliceSource, Table};
+use super::source::{FileProblem, MemorySource, RowSource, SliceSource, Table};
 use crate::Result;
 use crate::state::{Issue, IssueKind, Severity};
 
@@ -43,6 +47,13 @@ impl<'a> Item<'a> {
 
 /// The table of a JSON file (pass 1 done), or why it has none.
 pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
+    let lines_by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"));
+    if lines_by_name && let Some(table) = prepare_lines(path, base_name)? {
+        return Ok(table);
+    }
     let bytes = std::fs::read(path)?;
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)) {
         Ok(text) => text,
@@ -76,19 +87,12 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
                     Ok(value) => rows.push(Item::from_raw(value)),
                     Err(err) => {
                         rows.push(Item::Invalid);
-                        issues.push(
-                            Issue::new(
-                                IssueKind::FormatMismatch,
-                                format!(
-                                    "line {} is not valid JSON ({err}); its row is NULL",
-                                    line_index + 1
-                                ),
-                            )
-                            .row(rows.len() as i64)
-                            .invalid_value(line)
-                            .remediation("write one JSON object per line")
-                            .with("line", line_index + 1),
-                        );
+                        issues.push(invalid_line_issue(
+                            line_index + 1,
+                            rows.len() as i64,
+                            &err,
+                            line,
+                        ));
                     }
                 }
             }
@@ -120,6 +124,7 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
             "write a JSON array of objects, or one object per line",
         )));
     }
+    let columns: HashMap<String, usize> = keys.iter().cloned().zip(0..).collect();
     let mut records = Vec::with_capacity(rows.len() + 1);
     records.push(ByteRecord::from(keys.clone()));
     for (index, item) in rows.iter().enumerate() {
@@ -127,30 +132,16 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         let mut record = ByteRecord::new();
         match item {
             Item::Object(fields) => {
-                let mut map: HashMap<&str, &RawValue> = HashMap::with_capacity(fields.len());
-                for (key, value) in fields {
-                    if let Some(dropped) = map.insert(key.as_str(), value) {
-                        issues.push(duplicate_key_issue(row, key, dropped));
-                    }
-                }
-                for key in &keys {
-                    record.push_field(
-                        map.get(key.as_str())
-                            .map_or(String::new(), |raw| cell_text(raw))
-                            .as_bytes(),
-                    );
-                }
+                let (cells, dropped) = object_cells(fields, &columns, keys.len());
+                issues.extend(
+                    dropped
+                        .into_iter()
+                        .map(|(key, value)| duplicate_key_issue(row, key, value)),
+                );
+                push_cells(&mut record, &cells);
             }
             Item::Other(other) => {
-                issues.push(
-                    Issue::new(
-                        IssueKind::FormatMismatch,
-                        format!("item {row} is not an object; its row is NULL"),
-                    )
-                    .row(row)
-                    .invalid_value(compact(other.get()))
-                    .remediation("make every item a JSON object"),
-                );
+                issues.push(not_object_issue(row, other));
                 for _ in &keys {
                     record.push_field(b"");
                 }
@@ -183,6 +174,208 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     let mut facts = Map::new();
     facts.insert("json_shape".into(), Value::from(format));
     Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
+}
+
+/// JSON Lines in flat memory: a first pass collects the keys and the issues of each line,
+/// then pass 1 and pass 2 read the lines again. None when the file is not plain JSON Lines
+/// (its first item is not on one line, it starts with `[`, it is not UTF-8, it has no keys):
+/// the in-memory reader then decides.
+fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, FileProblem>>> {
+    let mut lines = Lines::open(path)?;
+    let mut keys: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut issues = Vec::new();
+    let mut not_objects = Vec::new();
+    let mut row: i64 = 0;
+    while let Some(line_number) = lines.next_line()? {
+        let Some(text) = lines.text() else {
+            return Ok(None);
+        };
+        row += 1;
+        let parsed = serde_json::from_str::<&RawValue>(text);
+        if row == 1 && (parsed.is_err() || text.trim_start().starts_with('[')) {
+            return Ok(None);
+        }
+        match parsed.map(Item::from_raw) {
+            Ok(Item::Object(fields)) => {
+                for (key, _) in &fields {
+                    if !index.contains_key(key) {
+                        index.insert(key.clone(), keys.len());
+                        keys.push(key.clone());
+                    }
+                }
+                let (_, dropped) = object_cells(&fields, &index, keys.len());
+                issues.extend(
+                    dropped
+                        .into_iter()
+                        .map(|(key, value)| duplicate_key_issue(row, key, value)),
+                );
+            }
+            Ok(Item::Other(raw)) => {
+                not_objects.push(row);
+                issues.push(not_object_issue(row, raw));
+            }
+            Ok(Item::Invalid) => not_objects.push(row),
+            Err(err) => {
+                not_objects.push(row);
+                issues.push(invalid_line_issue(line_number, row, &err, text));
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let mut pass1 = LinesSource::open(path, &keys, &index)?;
+    let ScanOutcome::Done(mut scan) = scan(&mut pass1, false)? else {
+        return Ok(None);
+    };
+    issues.extend(
+        scan.issues
+            .into_iter()
+            .filter(|issue| !issues_cover_row(&not_objects, issue)),
+    );
+    scan.issues = issues;
+    let rows = LinesSource::open(path, &keys, &index)?;
+    let mut facts = Map::new();
+    facts.insert("json_shape".into(), Value::from("ndjson"));
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(|t| Some(Ok(t)))
+}
+
+/// The non-blank lines of a file, one at a time, without their line ends (and BOM).
+struct Lines {
+    reader: BufReader<File>,
+    bytes: Vec<u8>,
+    number: usize,
+}
+
+impl Lines {
+    fn open(path: &Path) -> std::io::Result<Lines> {
+        Ok(Lines {
+            reader: BufReader::with_capacity(1 << 16, File::open(path)?),
+            bytes: Vec::new(),
+            number: 0,
+        })
+    }
+
+    /// Reads the next non-blank line; its 1-based line number, None at the end.
+    fn next_line(&mut self) -> std::io::Result<Option<usize>> {
+        loop {
+            self.bytes.clear();
+            if self.reader.read_until(b'\n', &mut self.bytes)? == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            if self.number == 1 && self.bytes.starts_with(b"\xEF\xBB\xBF") {
+                self.bytes.drain(..3);
+            }
+            while matches!(self.bytes.last(), Some(b'\n' | b'\r')) {
+                self.bytes.pop();
+            }
+            if !self.bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Some(self.number));
+            }
+        }
+    }
+
+    /// The line last read, if it is UTF-8.
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes).ok()
+    }
+}
+
+/// JSON Lines as records: the header (the keys), then one record per non-blank line.
+struct LinesSource {
+    lines: Lines,
+    header: Option<ByteRecord>,
+    index: HashMap<String, usize>,
+    width: usize,
+}
+
+impl LinesSource {
+    fn open(path: &Path, keys: &[String], index: &HashMap<String, usize>) -> Result<LinesSource> {
+        Ok(LinesSource {
+            lines: Lines::open(path)?,
+            header: Some(ByteRecord::from(keys.to_vec())),
+            index: index.clone(),
+            width: keys.len(),
+        })
+    }
+}
+
+impl RowSource for LinesSource {
+    fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
+        if let Some(header) = self.header.take() {
+            *record = header;
+            return Ok(true);
+        }
+        if self.lines.next_line()?.is_none() {
+            return Ok(false);
+        }
+        record.clear();
+        let item = self
+            .lines
+            .text()
+            .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
+            .map(Item::from_raw);
+        match item {
+            Some(Item::Object(fields)) => {
+                push_cells(record, &object_cells(&fields, &self.index, self.width).0)
+            }
+            _ => {
+                for _ in 0..self.width {
+                    record.push_field(b"");
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// An object's values by column (the last one where a key repeats), and the values dropped
+/// for a repeated key.
+#[allow(clippy::type_complexity)]
+fn object_cells<'a>(
+    fields: &'a [(String, &'a RawValue)],
+    index: &HashMap<String, usize>,
+    width: usize,
+) -> (Vec<Option<&'a RawValue>>, Vec<(&'a str, &'a RawValue)>) {
+    let mut cells = vec![None; width];
+    let mut dropped = Vec::new();
+    for (key, value) in fields {
+        if let Some(&column) = index.get(key)
+            && let Some(earlier) = cells[column].replace(*value)
+        {
+            dropped.push((key.as_str(), earlier));
+        }
+    }
+    (cells, dropped)
+}
+
+fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
+    for cell in cells {
+        record.push_field(cell.map_or(String::new(), cell_text).as_bytes());
+    }
+}
+
+fn invalid_line_issue(line: usize, row: i64, err: &serde_json::Error, text: &str) -> Issue {
+    Issue::new(
+        IssueKind::FormatMismatch,
+        format!("line {line} is not valid JSON ({err}); its row is NULL"),
+    )
+    .row(row)
+    .invalid_value(text)
+    .remediation("write one JSON object per line")
+    .with("line", line)
+}
+
+fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
+    Issue::new(
+        IssueKind::FormatMismatch,
+        format!("item {row} is not an object; its row is NULL"),
+    )
+    .row(row)
+    .invalid_value(compact(raw.get()))
+    .remediation("make every item a JSON object")
 }
 
 fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
