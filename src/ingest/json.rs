@@ -43,6 +43,16 @@ impl<'a> Item<'a> {
         }
         Item::Other(raw)
     }
+
+    /// One line of JSON Lines, parsed once when it is an object (the common case).
+    fn parse(text: &'a str) -> serde_json::Result<Item<'a>> {
+        if text.trim_start().starts_with('{')
+            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(text)
+        {
+            return Ok(Item::Object(fields));
+        }
+        serde_json::from_str::<&RawValue>(text).map(Item::Other)
+    }
 }
 
 /// The table of a JSON file (pass 1 done), or why it has none.
@@ -83,8 +93,8 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
                 if line.trim().is_empty() {
                     continue;
                 }
-                match serde_json::from_str::<&RawValue>(line) {
-                    Ok(value) => rows.push(Item::from_raw(value)),
+                match Item::parse(line) {
+                    Ok(item) => rows.push(item),
                     Err(err) => {
                         rows.push(Item::Invalid);
                         issues.push(invalid_line_issue(
@@ -192,11 +202,11 @@ fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, Fi
             return Ok(None);
         };
         row += 1;
-        let parsed = serde_json::from_str::<&RawValue>(text);
+        let parsed = Item::parse(text);
         if row == 1 && (parsed.is_err() || text.trim_start().starts_with('[')) {
             return Ok(None);
         }
-        match parsed.map(Item::from_raw) {
+        match parsed {
             Ok(Item::Object(fields)) => {
                 for (key, _) in &fields {
                     if !index.contains_key(key) {
@@ -312,11 +322,7 @@ impl RowSource for LinesSource {
             return Ok(false);
         }
         record.clear();
-        let item = self
-            .lines
-            .text()
-            .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
-            .map(Item::from_raw);
+        let item = self.lines.text().and_then(|text| Item::parse(text).ok());
         match item {
             Some(Item::Object(fields)) => {
                 push_cells(record, &object_cells(&fields, &self.index, self.width).0)
