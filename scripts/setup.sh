@@ -8,6 +8,8 @@ command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # Peak memory of the bounded-report test (GNU time -v).
 [ -x /usr/bin/time ] || need_apt+=(time)
+# The progress-bar test runs rssd under a pseudo-terminal with util-linux `script`.
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq

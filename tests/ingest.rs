@@ -370,48 +370,12 @@ fn every_cell_exports_back_to_its_original_text() {
     assert_eq!(exported, rows);
 }
 
-/// A two-sheet workbook (plus an empty sheet) written by rust_xlsxwriter.
-fn write_workbook(path: &Path) {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut book = Workbook::new();
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let sheet = book.add_worksheet().set_name("Patients").unwrap();
-    sheet.write(0, 0, "id").unwrap();
-    sheet.write(0, 1, "name").unwrap();
-    sheet.write(0, 2, "weight").unwrap();
-    sheet.write(0, 3, "born").unwrap();
-    sheet.write(0, 4, "active").unwrap();
-    sheet.write(0, 5, "code").unwrap();
-    for (i, (name, weight, day)) in [("Ann", 61.5, 2), ("Bob", 80.25, 3), ("Cy", 70.0, 4)]
-        .iter()
-        .enumerate()
-    {
-        let row = i as u32 + 1;
-        sheet.write(row, 0, row as f64).unwrap();
-        sheet.write(row, 1, *name).unwrap();
-        sheet.write(row, 2, *weight).unwrap();
-        let born = ExcelDateTime::from_ymd(1990, 1, *day).unwrap();
-        sheet
-            .write_datetime_with_format(row, 3, &born, &date)
-            .unwrap();
-        sheet.write(row, 4, i != 1).unwrap();
-        sheet.write(row, 5, "007").unwrap();
-    }
-    let visits = book.add_worksheet().set_name("Visits 2024").unwrap();
-    visits.write(0, 0, "patient").unwrap();
-    visits.write(0, 1, "total").unwrap();
-    visits.write(1, 0, 1).unwrap();
-    visits.write_formula(1, 1, "=2+3").unwrap();
-    book.add_worksheet().set_name("Empty").unwrap();
-    book.save(path).unwrap();
-}
-
 #[test]
 fn each_non_empty_sheet_of_a_workbook_is_an_entry_and_a_table() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rssd.db");
     let book = dir.path().join("Clinic Book.xlsx");
-    write_workbook(&book);
+    write_clinic_workbook(&book, None);
     let out = ingest(&db, &[text(&book), "--format", "json"]);
     assert_status(&out, 0);
     let summary = json_stdout(&out);

@@ -7,7 +7,7 @@ use std::path::Path;
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::encoding::{TextEncoding, looks_binary, open_text, read_head};
+use super::encoding::{TextEncoding, looks_binary, open_text, read_head, utf16_without_bom};
 use super::scan::{ScanOutcome, scan, scan_rows};
 use super::source::{FileProblem, RowSource, Table};
 use crate::state::{Issue, IssueKind, Severity};
@@ -74,11 +74,11 @@ pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Tabl
     Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
 }
 
-/// The encoding (from a BOM, else UTF-8) and the separator, or why the file is not
+/// The encoding (from a BOM or UTF-16's NUL bytes, else UTF-8) and the separator, or why the file is not
 /// delimited text.
 fn sniff(path: &Path, format: &str) -> Result<Result<(TextEncoding, u8), FileProblem>> {
     let head = read_head(path, SNIFF_BYTES)?;
-    let bom = TextEncoding::from_bom(&head);
+    let bom = TextEncoding::from_bom(&head).or_else(|| utf16_without_bom(&head));
     if bom.is_none() && looks_binary(&head) {
         return Ok(Err(FileProblem::new(
             IssueKind::UnsupportedFormat,
@@ -217,9 +217,39 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
         .or(if strict { None } else { default })
 }
 
+/// The text stream under the CSV reader, watched so that a final record without a line
+/// terminator can be told apart from one with it.
+struct WatchedStream {
+    inner: Box<dyn Read + Send>,
+    bytes: u64,
+    last_byte: Option<u8>,
+    ended: bool,
+    /// The first line terminator is `\r` (CRLF or CR): the reader then ends each record at
+    /// the `\r` and counts its `\n` with the next record.
+    cr_terminated: Option<bool>,
+}
+
+impl Read for WatchedStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.ended = true;
+        } else {
+            self.bytes += n as u64;
+            self.last_byte = Some(buf[n - 1]);
+            if self.cr_terminated.is_none()
+                && let Some(&first) = buf[..n].iter().find(|&&b| b == b'\r' || b == b'\n')
+            {
+                self.cr_terminated = Some(first == b'\r');
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Records of a delimited file.
 pub struct CsvSource {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<WatchedStream>,
     records: u64,
     /// The reader's line count after the previous record.
     next_line: u64,
@@ -236,7 +266,13 @@ impl CsvSource {
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(1 << 18)
-            .from_reader(open_text(path, encoding)?);
+            .from_reader(WatchedStream {
+                inner: open_text(path, encoding)?,
+                bytes: 0,
+                last_byte: None,
+                ended: false,
+                cr_terminated: None,
+            });
         Ok(CsvSource {
             reader,
             records: 0,
@@ -262,12 +298,21 @@ impl RowSource for CsvSource {
         }
         // Lines this read consumed beyond the record's own (embedded newlines plus one
         // terminator) were empty lines the reader skipped.
-        let line = self.reader.position().line();
+        let position = self.reader.position();
+        let line = position.line();
         let newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        // With LF terminators each record's own `\n` is counted with it, except for a last
+        // record the file ends without: then one fewer terminator was counted.
+        let stream = self.reader.get_ref();
+        let unterminated_last = stream.ended
+            && position.byte() == stream.bytes
+            && !matches!(stream.last_byte, Some(b'\n' | b'\r'))
+            && stream.cr_terminated == Some(false);
+        let terminators = if unterminated_last { 0 } else { 1 };
         self.blank_lines = if self.records == 0 {
             0
         } else {
-            (line - self.next_line.min(line)).saturating_sub(newlines + 1)
+            (line - self.next_line.min(line)).saturating_sub(newlines + terminators)
         };
         self.next_line = line;
         if self.watch_replacement

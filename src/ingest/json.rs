@@ -1,23 +1,69 @@
 //! JSON: a top-level array of objects (or one object), or NDJSON / JSON Lines. Columns are the
-//! keys in order of first appearance; strings stay as they are, numbers and booleans become
-//! their JSON text, `null` and `""` are NULL, nested arrays and objects are stored as JSON text.
+//! keys in order of first appearance. Nothing is re-encoded: strings are decoded, numbers and
+//! booleans keep their text exactly as written (so `1.10`, `1e3` and integers beyond 64 bits
+//! are not changed by a float), `null` and `""` are NULL, and nested arrays and objects are
+//! stored as their original JSON text with the whitespace between tokens removed (key order,
+//! duplicate keys and number text as in the file). A key repeated in one object keeps its last
+//! value (as JavaScript and Python do) and raises a `Duplicate Header` warning that holds the
+//! value dropped. JSON Lines (`.ndjson`, `.jsonl`) are read a line at a time, three times
+//! (keys, scan, load), in flat memory; a `.json` file, or JSON Lines whose first item is not
+//! on one line, is read into memory whole.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use csv::ByteRecord;
 use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
-use super::source::{FileProblem, MemorySource, SliceSource, Table};
+use super::source::{FileProblem, MemorySource, RowSource, SliceSource, Table};
 use crate::Result;
-use crate::state::{Issue, IssueKind};
+use crate::state::{Issue, IssueKind, Severity};
+
+/// One item of the file: an object's fields as written, another JSON value, or a line that
+/// is not JSON (NDJSON only).
+enum Item<'a> {
+    Object(Vec<(String, &'a RawValue)>),
+    Other(&'a RawValue),
+    Invalid,
+}
+
+impl<'a> Item<'a> {
+    fn from_raw(raw: &'a RawValue) -> Item<'a> {
+        if raw.get().starts_with('{')
+            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(raw.get())
+        {
+            return Item::Object(fields);
+        }
+        Item::Other(raw)
+    }
+
+    /// One line of JSON Lines, parsed once when it is an object (the common case).
+    fn parse(text: &'a str) -> serde_json::Result<Item<'a>> {
+        if text.trim_start().starts_with('{')
+            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(text)
+        {
+            return Ok(Item::Object(fields));
+        }
+        serde_json::from_str::<&RawValue>(text).map(Item::Other)
+    }
+}
 
 /// The table of a JSON file (pass 1 done), or why it has none.
 pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
+    let lines_by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"));
+    if lines_by_name && let Some(table) = prepare_lines(path, base_name)? {
+        return Ok(table);
+    }
     let bytes = std::fs::read(path)?;
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)) {
         Ok(text) => text,
@@ -30,36 +76,37 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         }
     };
     let mut issues = Vec::new();
-    let (rows, format): (Vec<Option<Item>>, &str) = match serde_json::from_str::<Item>(text) {
-        Ok(Item::Array(items)) => (items.into_iter().map(Some).collect(), "json"),
-        Ok(object @ Item::Object(_)) => (vec![Some(object)], "json"),
-        Ok(_) | Err(_) => {
+    let whole = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<&RawValue>>(text)
+            .ok()
+            .map(|items| items.into_iter().map(Item::from_raw).collect())
+    } else {
+        serde_json::from_str::<RawObject>(text)
+            .ok()
+            .map(|RawObject(fields)| vec![Item::Object(fields)])
+    };
+    let (rows, format): (Vec<Item>, &str) = match whole {
+        Some(rows) => (rows, "json"),
+        None => {
             let mut rows = Vec::new();
             for (line_index, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                match serde_json::from_str::<Item>(line) {
-                    Ok(value) => rows.push(Some(value)),
+                match Item::parse(line) {
+                    Ok(item) => rows.push(item),
                     Err(err) => {
-                        rows.push(None);
-                        issues.push(
-                            Issue::new(
-                                IssueKind::FormatMismatch,
-                                format!(
-                                    "line {} is not valid JSON ({err}); its row is NULL",
-                                    line_index + 1
-                                ),
-                            )
-                            .row(rows.len() as i64)
-                            .invalid_value(line)
-                            .remediation("write one JSON object per line")
-                            .with("line", line_index + 1),
-                        );
+                        rows.push(Item::Invalid);
+                        issues.push(invalid_line_issue(
+                            line_index + 1,
+                            rows.len() as i64,
+                            &err,
+                            line,
+                        ));
                     }
                 }
             }
-            if rows.iter().all(Option::is_none) {
+            if rows.iter().all(|row| matches!(row, Item::Invalid)) {
                 return Ok(Err(FileProblem::new(
                     IssueKind::UnsupportedFormat,
                     "the file is neither a JSON array of objects nor JSON Lines",
@@ -71,10 +118,10 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     };
     let mut keys: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for item in rows.iter().flatten() {
+    for item in &rows {
         if let Item::Object(fields) = item {
             for (key, _) in fields {
-                if seen.insert(key.clone()) {
+                if seen.insert(key.as_str()) {
                     keys.push(key.clone());
                 }
             }
@@ -87,33 +134,29 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
             "write a JSON array of objects, or one object per line",
         )));
     }
+    let columns: HashMap<String, usize> = keys.iter().cloned().zip(0..).collect();
     let mut records = Vec::with_capacity(rows.len() + 1);
     records.push(ByteRecord::from(keys.clone()));
-    for (index, value) in rows.iter().enumerate() {
+    for (index, item) in rows.iter().enumerate() {
+        let row = index as i64 + 1;
         let mut record = ByteRecord::new();
-        match value {
-            Some(Item::Object(fields)) => {
-                let map: HashMap<&str, &Value> =
-                    fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                for key in &keys {
-                    record.push_field(value_text(map.get(key.as_str()).copied()).as_bytes());
-                }
-            }
-            Some(other) => {
-                issues.push(
-                    Issue::new(
-                        IssueKind::FormatMismatch,
-                        format!("item {} is not an object; its row is NULL", index + 1),
-                    )
-                    .row(index as i64 + 1)
-                    .invalid_value(other.to_json().to_string())
-                    .remediation("make every item a JSON object"),
+        match item {
+            Item::Object(fields) => {
+                let (cells, dropped) = object_cells(fields, &columns, keys.len());
+                issues.extend(
+                    dropped
+                        .into_iter()
+                        .map(|(key, value)| duplicate_key_issue(row, key, value)),
                 );
+                push_cells(&mut record, &cells);
+            }
+            Item::Other(other) => {
+                issues.push(not_object_issue(row, other));
                 for _ in &keys {
                     record.push_field(b"");
                 }
             }
-            None => {
+            Item::Invalid => {
                 for _ in &keys {
                     record.push_field(b"");
                 }
@@ -143,10 +186,222 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
 }
 
-fn issues_rows(rows: &[Option<Item>]) -> Vec<i64> {
+/// JSON Lines in flat memory: a first pass collects the keys and the issues of each line,
+/// then pass 1 and pass 2 read the lines again. None when the file is not plain JSON Lines
+/// (its first item is not on one line, it starts with `[`, it is not UTF-8, it has no keys):
+/// the in-memory reader then decides.
+fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, FileProblem>>> {
+    let mut lines = Lines::open(path)?;
+    let mut keys: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut issues = Vec::new();
+    let mut not_objects = Vec::new();
+    let mut row: i64 = 0;
+    while let Some(line_number) = lines.next_line()? {
+        let Some(text) = lines.text() else {
+            return Ok(None);
+        };
+        row += 1;
+        let parsed = Item::parse(text);
+        if row == 1 && (parsed.is_err() || text.trim_start().starts_with('[')) {
+            return Ok(None);
+        }
+        match parsed {
+            Ok(Item::Object(fields)) => {
+                for (key, _) in &fields {
+                    if !index.contains_key(key) {
+                        index.insert(key.clone(), keys.len());
+                        keys.push(key.clone());
+                    }
+                }
+                let (_, dropped) = object_cells(&fields, &index, keys.len());
+                issues.extend(
+                    dropped
+                        .into_iter()
+                        .map(|(key, value)| duplicate_key_issue(row, key, value)),
+                );
+            }
+            Ok(Item::Other(raw)) => {
+                not_objects.push(row);
+                issues.push(not_object_issue(row, raw));
+            }
+            Ok(Item::Invalid) => not_objects.push(row),
+            Err(err) => {
+                not_objects.push(row);
+                issues.push(invalid_line_issue(line_number, row, &err, text));
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let mut pass1 = LinesSource::open(path, &keys, &index)?;
+    let ScanOutcome::Done(mut scan) = scan(&mut pass1, false)? else {
+        return Ok(None);
+    };
+    issues.extend(
+        scan.issues
+            .into_iter()
+            .filter(|issue| !issues_cover_row(&not_objects, issue)),
+    );
+    scan.issues = issues;
+    let rows = LinesSource::open(path, &keys, &index)?;
+    let mut facts = Map::new();
+    facts.insert("json_shape".into(), Value::from("ndjson"));
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(|t| Some(Ok(t)))
+}
+
+/// The non-blank lines of a file, one at a time, without their line ends (and BOM).
+struct Lines {
+    reader: BufReader<File>,
+    bytes: Vec<u8>,
+    number: usize,
+}
+
+impl Lines {
+    fn open(path: &Path) -> std::io::Result<Lines> {
+        Ok(Lines {
+            reader: BufReader::with_capacity(1 << 16, File::open(path)?),
+            bytes: Vec::new(),
+            number: 0,
+        })
+    }
+
+    /// Reads the next non-blank line; its 1-based line number, None at the end.
+    fn next_line(&mut self) -> std::io::Result<Option<usize>> {
+        loop {
+            self.bytes.clear();
+            if self.reader.read_until(b'\n', &mut self.bytes)? == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            if self.number == 1 && self.bytes.starts_with(b"\xEF\xBB\xBF") {
+                self.bytes.drain(..3);
+            }
+            while matches!(self.bytes.last(), Some(b'\n' | b'\r')) {
+                self.bytes.pop();
+            }
+            if !self.bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Some(self.number));
+            }
+        }
+    }
+
+    /// The line last read, if it is UTF-8.
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes).ok()
+    }
+}
+
+/// JSON Lines as records: the header (the keys), then one record per non-blank line.
+struct LinesSource {
+    lines: Lines,
+    header: Option<ByteRecord>,
+    index: HashMap<String, usize>,
+    width: usize,
+}
+
+impl LinesSource {
+    fn open(path: &Path, keys: &[String], index: &HashMap<String, usize>) -> Result<LinesSource> {
+        Ok(LinesSource {
+            lines: Lines::open(path)?,
+            header: Some(ByteRecord::from(keys.to_vec())),
+            index: index.clone(),
+            width: keys.len(),
+        })
+    }
+}
+
+impl RowSource for LinesSource {
+    fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
+        if let Some(header) = self.header.take() {
+            *record = header;
+            return Ok(true);
+        }
+        if self.lines.next_line()?.is_none() {
+            return Ok(false);
+        }
+        record.clear();
+        let item = self.lines.text().and_then(|text| Item::parse(text).ok());
+        match item {
+            Some(Item::Object(fields)) => {
+                push_cells(record, &object_cells(&fields, &self.index, self.width).0)
+            }
+            _ => {
+                for _ in 0..self.width {
+                    record.push_field(b"");
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// An object's values by column (the last one where a key repeats), and the values dropped
+/// for a repeated key.
+#[allow(clippy::type_complexity)]
+fn object_cells<'a>(
+    fields: &'a [(String, &'a RawValue)],
+    index: &HashMap<String, usize>,
+    width: usize,
+) -> (Vec<Option<&'a RawValue>>, Vec<(&'a str, &'a RawValue)>) {
+    let mut cells = vec![None; width];
+    let mut dropped = Vec::new();
+    for (key, value) in fields {
+        if let Some(&column) = index.get(key)
+            && let Some(earlier) = cells[column].replace(*value)
+        {
+            dropped.push((key.as_str(), earlier));
+        }
+    }
+    (cells, dropped)
+}
+
+fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
+    for cell in cells {
+        record.push_field(cell.map_or(String::new(), cell_text).as_bytes());
+    }
+}
+
+fn invalid_line_issue(line: usize, row: i64, err: &serde_json::Error, text: &str) -> Issue {
+    Issue::new(
+        IssueKind::FormatMismatch,
+        format!("line {line} is not valid JSON ({err}); its row is NULL"),
+    )
+    .row(row)
+    .invalid_value(text)
+    .remediation("write one JSON object per line")
+    .with("line", line)
+}
+
+fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
+    Issue::new(
+        IssueKind::FormatMismatch,
+        format!("item {row} is not an object; its row is NULL"),
+    )
+    .row(row)
+    .invalid_value(compact(raw.get()))
+    .remediation("make every item a JSON object")
+}
+
+fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
+    Issue::new(
+        IssueKind::DuplicateHeader,
+        format!(
+            "key \"{key}\" appears more than once in item {row}; the last value is kept, the earlier one is in invalid_value"
+        ),
+    )
+    .row(row)
+    .column(key)
+    .invalid_value(compact(dropped.get()))
+    .severity(Severity::Warning)
+    .remediation("give each key once per object")
+}
+
+fn issues_rows(rows: &[Item]) -> Vec<i64> {
     rows.iter()
         .enumerate()
-        .filter(|(_, v)| !matches!(v, Some(Item::Object(_))))
+        .filter(|(_, v)| !matches!(v, Item::Object(_)))
         .map(|(i, _)| i as i64 + 1)
         .collect()
 }
@@ -156,96 +411,80 @@ fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
         && issue.row.is_some_and(|row| covered.contains(&row))
 }
 
-/// A JSON value as cell text.
-fn value_text(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
+/// A JSON value as cell text: strings decoded, `null` empty, numbers and booleans as written,
+/// arrays and objects as compact JSON text.
+fn cell_text(raw: &RawValue) -> String {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()),
+        Some(b'[' | b'{') => compact(text),
+        _ if text == "null" => String::new(),
+        _ => text.to_string(),
     }
 }
 
-/// A JSON value whose objects keep their keys in file order (serde_json's `Value` sorts
-/// them), so columns come out in the order the file first uses them.
-enum Item {
-    Object(Vec<(String, Value)>),
-    Array(Vec<Item>),
-    Other(Value),
-}
-
-impl Item {
-    fn to_json(&self) -> Value {
-        match self {
-            Item::Object(fields) => Value::Object(fields.iter().cloned().collect()),
-            Item::Array(items) => Value::Array(items.iter().map(Item::to_json).collect()),
-            Item::Other(value) => value.clone(),
+/// JSON text without the whitespace between tokens; everything else as written.
+fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
         }
     }
+    out
 }
 
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Item, D::Error> {
-        deserializer.deserialize_any(ItemVisitor)
+/// An object's fields in file order, duplicates included, each value as its JSON text
+/// (serde_json's `Value` would sort the keys and turn numbers into floats).
+struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<RawObject<'de>, D::Error> {
+        deserializer.deserialize_map(RawObjectVisitor)
     }
 }
 
-struct ItemVisitor;
+struct RawObjectVisitor;
 
-impl<'de> Visitor<'de> for ItemVisitor {
-    type Value = Item;
+impl<'de> Visitor<'de> for RawObjectVisitor {
+    type Value = RawObject<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
+        f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
-        let mut fields: Vec<(String, Value)> = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Item>()? {
-            match fields.iter_mut().find(|(k, _)| *k == key) {
-                Some(field) => field.1 = value.to_json(),
-                None => fields.push((key, value.to_json())),
-            }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+            fields.push(entry);
         }
-        Ok(Item::Object(fields))
+        Ok(RawObject(fields))
     }
+}
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Item>()? {
-            items.push(item);
-        }
-        Ok(Item::Array(items))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn visit_bool<E>(self, v: bool) -> Result<Item, E> {
-        Ok(Item::Other(Value::Bool(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Item, E> {
-        Ok(Item::Other(Value::from(v)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Item, E> {
-        Ok(Item::Other(Value::Null))
-    }
-
-    fn visit_none<E>(self) -> Result<Item, E> {
-        Ok(Item::Other(Value::Null))
+    #[test]
+    fn compact_removes_only_whitespace_between_tokens() {
+        assert_eq!(
+            compact("{ \"a b\" : [1 , 2.50],\n \"c\\\" d\": \"x  y\" }"),
+            "{\"a b\":[1,2.50],\"c\\\" d\":\"x  y\"}"
+        );
     }
 }

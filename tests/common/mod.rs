@@ -173,3 +173,46 @@ pub fn spawn_holder(db: &Path, holder_test: &str) -> Holder {
     let session_id = std::fs::read_to_string(&ready).unwrap();
     Holder { child, session_id }
 }
+
+/// A workbook with sheets `Patients` (numbers, text, dates, booleans, `007`), `Visits 2024`
+/// (a whole number and the formula `=2+3` with its cached value 5) and `Empty`, written by
+/// rust_xlsxwriter. With a VBA project it is a macro-enabled workbook (save it as `.xlsm`).
+pub fn write_clinic_workbook(path: &Path, vba_project: Option<&Path>) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+    let mut book = Workbook::new();
+    if let Some(vba_project) = vba_project {
+        book.add_vba_project(vba_project).unwrap();
+    }
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = book.add_worksheet().set_name("Patients").unwrap();
+    for (col, name) in ["id", "name", "weight", "born", "active", "code"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write(0, col as u16, *name).unwrap();
+    }
+    for (i, (name, weight, day)) in [("Ann", 61.5, 2), ("Bob", 80.25, 3), ("Cy", 70.0, 4)]
+        .iter()
+        .enumerate()
+    {
+        let row = i as u32 + 1;
+        sheet.write(row, 0, row as f64).unwrap();
+        sheet.write(row, 1, *name).unwrap();
+        sheet.write(row, 2, *weight).unwrap();
+        let born = ExcelDateTime::from_ymd(1990, 1, *day).unwrap();
+        sheet
+            .write_datetime_with_format(row, 3, &born, &date)
+            .unwrap();
+        sheet.write(row, 4, i != 1).unwrap();
+        sheet.write(row, 5, "007").unwrap();
+    }
+    let visits = book.add_worksheet().set_name("Visits 2024").unwrap();
+    visits.write(0, 0, "patient").unwrap();
+    visits.write(0, 1, "total").unwrap();
+    visits.write(1, 0, 1).unwrap();
+    visits
+        .write_formula(1, 1, Formula::new("=2+3").set_result("5"))
+        .unwrap();
+    book.add_worksheet().set_name("Empty").unwrap();
+    book.save(path).unwrap();
+}
