@@ -64,6 +64,8 @@ write(f"{out}/failing.csv", True)
 PY
 
 now() { date +%s.%N; }
+# `cpu FILE`: user+sys seconds that /usr/bin/time wrote to FILE ("%e %U %S %M").
+cpu() { read -r _ user sys _ < <(tail -1 "$1"); python3 -c "print(f'{$user + $sys:.2f}')"; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 echo "rows: $rows; machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -77,28 +79,28 @@ t1=$(now); fl=$(elapsed "$t0" "$t1")
 echo "frictionless-py validate:            ${fl} s  (${fl_errors} errors)"
 
 rm -f import.db rssd.db ingest.db failing.db
-t0=$(now); sqlite3 import.db ".import --csv data.csv data"; t1=$(now); imp=$(elapsed "$t0" "$t1")
-echo "sqlite3 .import alone:               ${imp} s"
+t0=$(now); /usr/bin/time -f "%e %U %S %M" -o import.time sqlite3 import.db ".import --csv data.csv data"; t1=$(now); imp=$(elapsed "$t0" "$t1")
+echo "sqlite3 .import alone:               ${imp} s  (CPU $(cpu import.time) s)"
 
 cp import.db rssd.db
 t0=$(now)
-"$rssd" -d rssd.db validate --schema schema.json --table data --fail-on never >/dev/null
+/usr/bin/time -f "%e %U %S %M" -o validate.time "$rssd" -d rssd.db validate --schema schema.json --table data --fail-on never >/dev/null
 t1=$(now); val=$(elapsed "$t0" "$t1")
 val_errors=$(sqlite3 rssd.db "SELECT count(*) FROM orchestration_session_issue")
-echo "rssd validate (imported table):      ${val} s  (${val_errors} errors)  -> $(python3 -c "print(f'{$fl / $val:.1f}')") x faster than frictionless"
+echo "rssd validate (imported table):      ${val} s  (CPU $(cpu validate.time) s; ${val_errors} errors)  -> $(python3 -c "print(f'{$fl / $val:.1f}')") x faster than frictionless"
 
 if "$rssd" ingest --help >/dev/null 2>&1; then
     t0=$(now)
-    "$rssd" -d ingest.db ingest data.csv --schema schema.json --fail-on never --no-progress >/dev/null
+    /usr/bin/time -f "%e %U %S %M" -o ingest.time "$rssd" -d ingest.db ingest data.csv --schema schema.json --fail-on never --no-progress >/dev/null
     t1=$(now); ing=$(elapsed "$t0" "$t1")
     ing_errors=$(sqlite3 ingest.db "SELECT count(*) FROM orchestration_session_issue")
-    echo "rssd ingest --schema (load+validate): ${ing} s  (${ing_errors} issues) -> $(python3 -c "print(f'{$ing / $imp:.2f}')") x sqlite3 .import"
-    /usr/bin/time -f "%e %M" -o failing.rss "$rssd" -d failing.db ingest failing.csv --schema schema.json --fail-on never --no-progress >/dev/null
+    echo "rssd ingest --schema (load+validate): ${ing} s  (CPU $(cpu ingest.time) s; ${ing_errors} issues) -> $(python3 -c "print(f'{$ing / $imp:.2f}')") x sqlite3 .import"
+    /usr/bin/time -f "%e %U %S %M" -o failing.rss "$rssd" -d failing.db ingest failing.csv --schema schema.json --fail-on never --no-progress >/dev/null
 else
     echo "rssd ingest: not in this build; the failing-rows run below validates an imported table"
     sqlite3 failing.db ".import --csv failing.csv failing"
-    /usr/bin/time -f "%e %M" -o failing.rss "$rssd" -d failing.db validate --schema schema.json --table failing --fail-on never >/dev/null
+    /usr/bin/time -f "%e %U %S %M" -o failing.rss "$rssd" -d failing.db validate --schema schema.json --table failing --fail-on never >/dev/null
 fi
-read -r failing_wall failing_kb < <(tail -1 failing.rss)
-echo "every row failing: $(sqlite3 failing.db "SELECT count(*) FROM orchestration_session_issue") issues in ${failing_wall} s, peak RSS $((failing_kb / 1024)) MB"
+read -r failing_wall _ _ failing_kb < <(tail -1 failing.rss)
+echo "every row failing: $(sqlite3 failing.db "SELECT count(*) FROM orchestration_session_issue") issues in ${failing_wall} s (CPU $(cpu failing.rss) s), peak RSS $((failing_kb / 1024)) MB"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -172,6 +172,43 @@ impl Issue {
         }
         Value::Object(map)
     }
+
+    /// [`Issue::elaboration`] as JSON text, written straight from the fields (same text,
+    /// keys in the same sorted order) without building a map: issues can number millions.
+    pub fn elaboration_json(&self) -> String {
+        enum Part<'a> {
+            Text(&'a str),
+            Json(&'a Value),
+        }
+        let mut parts: Vec<(&str, Part)> = Vec::with_capacity(self.extra.len() + 2);
+        parts.push(("code", Part::Text(&self.code)));
+        parts.push(("severity", Part::Text(self.severity.as_str())));
+        for (key, value) in &self.extra {
+            if key != "code" && key != "severity" {
+                parts.push((key, Part::Json(value)));
+            }
+        }
+        parts.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out: Vec<u8> = Vec::with_capacity(96);
+        out.push(b'{');
+        for (i, (key, value)) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let written = serde_json::to_writer(&mut out, key).and_then(|()| {
+                out.push(b':');
+                match value {
+                    Part::Text(text) => serde_json::to_writer(&mut out, text),
+                    Part::Json(json) => serde_json::to_writer(&mut out, json),
+                }
+            });
+            if written.is_err() {
+                return self.elaboration().to_string();
+            }
+        }
+        out.push(b'}');
+        String::from_utf8(out).unwrap_or_else(|_| self.elaboration().to_string())
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +224,28 @@ mod tests {
         assert_eq!(elaboration["code"], "constraint-error/enum");
         assert_eq!(elaboration["severity"], "warning");
         assert_eq!(elaboration["rule"], "fields.status.constraints.enum");
+    }
+
+    #[test]
+    fn elaboration_text_is_the_elaboration_value_written_out() {
+        let hostile = "\"}{'\u{0}\n\\ <script>";
+        let issues = [
+            Issue::new(IssueKind::BlankRow, "x"),
+            Issue::new(IssueKind::InvalidValue, "bad")
+                .severity(Severity::Warning)
+                .with("rule", hostile)
+                .with("first_row", 7)
+                .with("zeta", serde_json::json!({"a": [1, hostile]}))
+                .with(hostile, 2.5),
+            Issue::new(IssueKind::RuleViolation, "y")
+                .code(hostile)
+                .with("code", "ignored")
+                .with("severity", "ignored")
+                .with("a", Value::Null),
+        ];
+        for issue in issues {
+            assert_eq!(issue.elaboration_json(), issue.elaboration().to_string());
+        }
     }
 
     #[test]

@@ -398,7 +398,7 @@ pub fn record_issue(conn: &Connection, session_id: &str, issue: &Issue) -> Resul
         issue.column,
         issue.invalid_value,
         issue.remediation,
-        issue.elaboration().to_string(),
+        issue.elaboration_json(),
     ])?;
     Ok(id)
 }
