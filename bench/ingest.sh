@@ -6,6 +6,7 @@
 #
 # Usage: bash bench/ingest.sh            (ROWS=1000000 BIG_COPIES=10 SMALL_FILES=10000 XLSX_ROWS=100000)
 #        SQLITE_UTILS=1 bash bench/ingest.sh   also times sqlite-utils (slow: about a minute)
+#        QUICK=1 bash bench/ingest.sh          only the 1,000,000-row comparison (for iterating)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,13 +35,17 @@ RSSD=$ROOT/target/release/rssd
 
 mkdir -p "$WORK"
 cd "$WORK"
+QUICK=${QUICK:-0}
 [ -f data.csv ] && [ "$(($(wc -l <data.csv) - 1))" = "$ROWS" ] || "$VENV/bin/python" "$ROOT/bench/gen.py" csv data.csv "$ROWS"
-if [ ! -f big.csv ]; then
+# big.csv is rebuilt when data.csv or BIG_COPIES changed.
+if [ "$QUICK" != 1 ] && { [ ! -f big.csv ] || [ "$(($(wc -l <big.csv) - 1))" != "$((ROWS * BIG_COPIES))" ]; }; then
     cp data.csv big.csv
     for _ in $(seq 2 "$BIG_COPIES"); do tail -n +2 data.csv >>big.csv; done
 fi
-[ -d small ] && [ "$(ls small | wc -l)" = "$SMALL_FILES" ] || { rm -rf small; "$VENV/bin/python" "$ROOT/bench/gen.py" small small "$SMALL_FILES" 10; }
-[ -f book.xlsx ] || "$VENV/bin/python" "$ROOT/bench/gen.py" xlsx book.xlsx "$XLSX_ROWS"
+if [ "$QUICK" != 1 ]; then
+    [ -d small ] && [ "$(ls small | wc -l)" = "$SMALL_FILES" ] || { rm -rf small; "$VENV/bin/python" "$ROOT/bench/gen.py" small small "$SMALL_FILES" 10; }
+    [ -f book.xlsx ] || "$VENV/bin/python" "$ROOT/bench/gen.py" xlsx book.xlsx "$XLSX_ROWS"
+fi
 
 # measure NAME CMD...: runs CMD under /usr/bin/time -v; sets WALL (s), CPU (s) and RSS (MB).
 measure() {
@@ -63,7 +68,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rate() { awk -v r="$1" -v s="$2" 'BEGIN { printf "%.0f", r / s }'; }
 
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: data.csv $ROWS rows ($(du -m data.csv | cut -f1) MB), big.csv $((ROWS * BIG_COPIES)) rows ($(du -m big.csv | cut -f1) MB), $SMALL_FILES small files x 10 rows, book.xlsx $XLSX_ROWS rows"
+if [ "$QUICK" = 1 ]; then
+    echo "data: data.csv $ROWS rows ($(du -m data.csv | cut -f1) MB) (QUICK=1: the other files are skipped)"
+else
+    echo "data: data.csv $ROWS rows ($(du -m data.csv | cut -f1) MB), big.csv $((ROWS * BIG_COPIES)) rows ($(du -m big.csv | cut -f1) MB), $SMALL_FILES small files x 10 rows, book.xlsx $XLSX_ROWS rows"
+fi
 echo
 
 rm -f s1.db d1.db d1.duckdb r1.db*
@@ -77,6 +86,7 @@ else
     echo "   (DuckDB's sqlite extension cannot be downloaded here, so DuckDB wrote its own file format)"
 fi
 T_DUCK=$WALL
+C_DUCK=$CPU
 measure "rssd ingest (typed + audit)" "$RSSD" -d r1.db ingest --no-progress data.csv
 T_RSSD=$WALL
 if [ "${SQLITE_UTILS:-0}" = 1 ]; then
@@ -85,9 +95,26 @@ if [ "${SQLITE_UTILS:-0}" = 1 ]; then
 fi
 C_RSSD=$CPU
 echo "   rssd / sqlite3 = $(ratio "$T_RSSD" "$T_SQLITE") (target <= 0.60); rssd / duckdb = $(ratio "$T_RSSD" "$T_DUCK"); rssd $(rate "$ROWS" "$T_RSSD") rows/s"
-echo "   cpu: rssd / sqlite3 = $(ratio "$C_RSSD" "$C_SQLITE")"
+echo "   cpu: rssd / sqlite3 = $(ratio "$C_RSSD" "$C_SQLITE"); rssd / duckdb = $(ratio "$C_RSSD" "$C_DUCK")"
 echo "   rssd column types: $(sqlite3 r1.db "SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('data')")"
+# The same load while another connection has the database open: rssd cannot leave WAL then,
+# so this is the WAL figure (pages written to the WAL, then again by the checkpoint).
+rm -f r1w.db*
+"$RSSD" -d r1w.db sessions >/dev/null
+"$VENV/bin/python" -c "import sqlite3, time; c = sqlite3.connect('r1w.db'); c.execute('SELECT count(*) FROM sqlite_master').fetchall(); print('open', flush=True); time.sleep(600)" >holder.out &
+HOLDER=$!
+until [ -s holder.out ]; do sleep 0.1; done
+measure "rssd ingest, other connection open (WAL)" "$RSSD" -d r1w.db ingest --no-progress data.csv
+kill "$HOLDER" 2>/dev/null || true
+wait "$HOLDER" 2>/dev/null || true
+echo "   WAL: rssd / sqlite3 = $(ratio "$WALL" "$T_SQLITE"); cpu: rssd / sqlite3 = $(ratio "$CPU" "$C_SQLITE")"
+rm -f r1w.db* holder.out
 echo
+
+if [ "$QUICK" = 1 ]; then
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit 0
+fi
 
 rm -f r2.db*
 measure "rssd ingest big.csv ($(du -m big.csv | cut -f1) MB)" "$RSSD" -d r2.db ingest --no-progress big.csv

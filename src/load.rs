@@ -170,6 +170,35 @@ pub fn insert_rows(
     })
 }
 
+/// For a big load when no other connection has the database open: leaves WAL for SQLite's
+/// rollback journal, so that the new table's pages are written once, into the database file,
+/// instead of into the WAL and again by the checkpoint. Pages beyond the file's old end need
+/// no journal copy, and a crash or kill at any moment leaves a hot journal that the next
+/// opener rolls back. Asks without waiting: true only when the switch happened, and then
+/// [`return_to_wal`] must follow the load.
+pub fn leave_wal_if_alone(conn: &Connection) -> Result<bool> {
+    let timeout_ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |row| row.get(0))?;
+    conn.execute_batch("PRAGMA busy_timeout = 0")?;
+    // Busy (another connection has the file open) is the usual "no", not an error.
+    let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |row| {
+        row.get::<_, String>(0)
+    });
+    conn.execute_batch(&format!("PRAGMA busy_timeout = {timeout_ms}"))?;
+    Ok(matches!(mode, Ok(mode) if mode.eq_ignore_ascii_case("delete")))
+}
+
+/// Back to WAL after a load in rollback-journal mode (waits for readers as any write does).
+pub fn return_to_wal(conn: &Connection) -> Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if mode.eq_ignore_ascii_case("wal") {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "could not switch the database back to WAL journal mode (it stays in {mode})"
+        )))
+    }
+}
+
 fn bind_row(
     statement: &mut Statement<'_>,
     mut index: usize,

@@ -158,6 +158,10 @@ pub struct IngestOptions {
     /// 10,000-row sample while the whole file is scanned on another thread; if the whole
     /// file disagrees, the load is rolled back and done again with the whole file's types.
     pub speculate_from_bytes: u64,
+    /// Files of at least this many bytes load with SQLite's rollback journal instead of WAL
+    /// when no other connection has the database open (each page written once; see
+    /// `load::leave_wal_if_alone`). `u64::MAX` keeps WAL always.
+    pub rollback_journal_from_bytes: u64,
 }
 
 impl Default for IngestOptions {
@@ -172,6 +176,7 @@ impl Default for IngestOptions {
             progress: false,
             args: serde_json::json!({}),
             speculate_from_bytes: 8 * 1024 * 1024,
+            rollback_journal_from_bytes: 8 * 1024 * 1024,
         }
     }
 }

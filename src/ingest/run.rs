@@ -124,6 +124,7 @@ struct FileFacts<'s> {
     path: &'s Path,
     format: String,
     digest: String,
+    size: u64,
     elaboration: Map<String, Value>,
     started: Instant,
 }
@@ -220,6 +221,7 @@ impl Run<'_> {
             path,
             format: format.clone(),
             digest,
+            size: meta.len(),
             elaboration,
             started,
         };
@@ -504,6 +506,8 @@ impl Run<'_> {
         let conn = self.conn;
         let progress = &mut self.progress;
         let mut mispredicted = false;
+        let rollback_journal = facts.size >= self.options.rollback_journal_from_bytes
+            && load::leave_wal_if_alone(conn)?;
         let outcome = write_transaction(conn, || {
             if exists && !appending {
                 let drop = format!("DROP TABLE {}", quote_ident(name));
@@ -591,6 +595,9 @@ impl Run<'_> {
             session.entry_transition(entry, INGESTED, &outcome)?;
             Ok((rows, outcome, loaded_columns))
         });
+        if rollback_journal {
+            load::return_to_wal(conn)?;
+        }
         if mispredicted {
             return Ok(false);
         }
