@@ -1,6 +1,7 @@
-//! Big loads into a database no other connection has open use SQLite's rollback journal (each
-//! page written once) and return to WAL; a kill mid-load leaves no half table; with another
-//! connection open the load stays in WAL.
+//! With `--exclusive-load`, big loads into a database no other connection has open use SQLite's
+//! rollback journal (each page written once) and return to WAL; a kill mid-load leaves no half
+//! table; with another connection open the load stays in WAL. Without the option, loads always
+//! stay in WAL.
 
 mod common;
 
@@ -24,11 +25,12 @@ fn big_csv(dir: &Path) -> PathBuf {
     path
 }
 
-fn spawn_ingest(db: &Path, csv: &Path) -> Child {
+fn spawn_ingest(db: &Path, csv: &Path, options: &[&str]) -> Child {
     rssd()
         .arg("-d")
         .arg(db)
         .args(["ingest", "--no-progress"])
+        .args(options)
         .arg(csv)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -63,7 +65,7 @@ fn fresh_database_and_big_csv(dir: &Path) -> (PathBuf, PathBuf) {
 /// Starts the load alone and waits until it runs under the rollback journal.
 fn start_rollback_journal_load(dir: &Path) -> (PathBuf, PathBuf, Child) {
     let (db, csv) = fresh_database_and_big_csv(dir);
-    let mut child = spawn_ingest(&db, &csv);
+    let mut child = spawn_ingest(&db, &csv, &["--exclusive-load"]);
     assert!(
         journal_seen(&mut child, &db),
         "no rollback journal during the load"
@@ -134,7 +136,7 @@ fn with_another_connection_open_a_big_load_stays_in_wal() {
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
         .unwrap();
     assert!(before > 0);
-    let mut child = spawn_ingest(&db, &csv);
+    let mut child = spawn_ingest(&db, &csv, &["--exclusive-load"]);
     assert!(
         !journal_seen(&mut child, &db),
         "left WAL under another connection"
@@ -145,5 +147,19 @@ fn with_another_connection_open_a_big_load_stays_in_wal() {
         .query_row("SELECT count(*) FROM big", [], |row| row.get(0))
         .unwrap();
     assert_eq!(rows, BIG_ROWS as i64);
+    assert_eq!(pragma(&db, "journal_mode"), "wal");
+}
+
+#[test]
+fn without_exclusive_load_a_big_load_alone_stays_in_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, csv) = fresh_database_and_big_csv(dir.path());
+    let mut child = spawn_ingest(&db, &csv, &[]);
+    assert!(
+        !journal_seen(&mut child, &db),
+        "left WAL without --exclusive-load"
+    );
+    assert!(child.wait().unwrap().success());
+    assert_eq!(count(&db, "SELECT count(*) FROM big"), BIG_ROWS as i64);
     assert_eq!(pragma(&db, "journal_mode"), "wal");
 }

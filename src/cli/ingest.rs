@@ -1,6 +1,7 @@
 //! Usage: rssd ingest PATH... [-d DB] [--table-prefix P] [--if-exists replace|append|fail]
 //!                   [--include GLOB]... [--exclude GLOB]... [--nature NAME]
 //!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
+//!                   [--exclusive-load]
 //!                   [--format table|json]
 //!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                   [--header-case-sensitive] [--report FILE]
@@ -65,6 +66,10 @@ pub struct Args {
     /// Do not draw the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Load files of 8 MiB or more with SQLite's rollback journal when no other connection has
+    /// the database open (faster; a reader opening the database meanwhile waits for the load).
+    #[arg(long)]
+    pub exclusive_load: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
     #[command(flatten)]
@@ -94,6 +99,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         nature: args.nature,
         provenance_columns: args.provenance_columns,
         progress: !args.no_progress,
+        rollback_journal_from_bytes: if args.exclusive_load {
+            crate::ingest::EXCLUSIVE_LOAD_FROM_BYTES
+        } else {
+            u64::MAX
+        },
         args: args_json(),
         ..IngestOptions::default()
     };

@@ -136,6 +136,9 @@ pub enum IfExists {
     Fail,
 }
 
+/// Files of at least this size load under the rollback journal with `--exclusive-load`.
+pub const EXCLUSIVE_LOAD_FROM_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Options of one ingest run.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -160,7 +163,8 @@ pub struct IngestOptions {
     pub speculate_from_bytes: u64,
     /// Files of at least this many bytes load with SQLite's rollback journal instead of WAL
     /// when no other connection has the database open (each page written once; see
-    /// `load::leave_wal_if_alone`). `u64::MAX` keeps WAL always.
+    /// `load::leave_wal_if_alone`). `u64::MAX`, the default, keeps WAL always: a reader that
+    /// opens the database during such a load would wait for it (`--exclusive-load` opts in).
     pub rollback_journal_from_bytes: u64,
 }
 
@@ -176,7 +180,7 @@ impl Default for IngestOptions {
             progress: false,
             args: serde_json::json!({}),
             speculate_from_bytes: 8 * 1024 * 1024,
-            rollback_journal_from_bytes: 8 * 1024 * 1024,
+            rollback_journal_from_bytes: u64::MAX,
         }
     }
 }
