@@ -1,0 +1,220 @@
+//! Helpers of the robustness tests (crash, concurrency, hostile input): a seeded random
+//! number generator, killing a running `rssd` at a chosen moment, and the checks every
+//! database must pass after whatever happened to the process writing it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// SplitMix64: a few lines, good enough to spread kill times, and the same on every run
+/// for a given seed (the seed is printed so a failure can be replayed).
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded from `RSSD_TEST_SEED` when set, else from `default`.
+    pub fn from_env(default: u64) -> Rng {
+        let seed = std::env::var("RSSD_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default);
+        eprintln!("seed {seed} (set RSSD_TEST_SEED to replay)");
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A duration uniform in `[0, max)`.
+    pub fn duration(&mut self, max: Duration) -> Duration {
+        max.mul_f64(self.unit())
+    }
+}
+
+/// How many kills a crash test makes: `RSSD_CRASH_KILLS` for the long mode, else `quick`.
+pub fn kills(quick: usize) -> usize {
+    std::env::var("RSSD_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(quick)
+}
+
+/// Starts `rssd -d DB ARGS...` with its output discarded and no standard input.
+pub fn spawn(db: &Path, args: &[&str]) -> Child {
+    rssd()
+        .arg("-d")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rssd starts")
+}
+
+/// What happened to a process we meant to kill.
+#[derive(Debug)]
+pub enum Killed {
+    /// SIGKILL arrived while it ran.
+    Killed,
+    /// It had already exited, with this status.
+    Exited(ExitStatus),
+}
+
+/// Runs the command and sends SIGKILL after `after` (unless it ended first).
+pub fn kill_after(db: &Path, args: &[&str], after: Duration) -> Killed {
+    let mut child = spawn(db, args);
+    let deadline = Instant::now() + after;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait on rssd") {
+            return Killed::Exited(status);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(2)));
+    }
+    match child.kill() {
+        Ok(()) => {
+            let status = child.wait().expect("wait on killed rssd");
+            // A process that exited between try_wait and kill reports its own status.
+            if status.code().is_some() {
+                Killed::Exited(status)
+            } else {
+                Killed::Killed
+            }
+        }
+        Err(_) => Killed::Exited(child.wait().expect("wait on rssd")),
+    }
+}
+
+/// Sends a signal by name (`INT`, `TERM`) to a child, through kill(1).
+pub fn signal(child: &Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill(1) runs");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` of the orchestration tables.
+pub fn assert_integrity(db: &Path) {
+    let conn = connect(db);
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(|row| row.unwrap())
+        .collect();
+    assert_eq!(integrity, ["ok"], "integrity_check of {}", db.display());
+}
+
+/// Ids of sessions with no finish time: those a killed process left behind.
+pub fn unfinished_sessions(db: &Path) -> Vec<String> {
+    let made = "SELECT count(*) FROM sqlite_master WHERE name = 'orchestration_session'";
+    if count(db, made) == 0 {
+        return Vec::new(); // killed before the schema was committed
+    }
+    column(
+        db,
+        "SELECT orchestration_session_id FROM orchestration_session WHERE orch_finished_at IS NULL ORDER BY rowid",
+    )
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The latest state recorded for a session (`entry` None) or one of its entries.
+pub fn latest_state(db: &Path, session: &str, entry: Option<&str>) -> String {
+    let conn = connect(db);
+    conn.query_row(
+        "SELECT to_state FROM orchestration_session_state
+         WHERE session_id = ?1 AND session_entry_id IS ?2 ORDER BY rowid DESC LIMIT 1",
+        rusqlite::params![session, entry],
+        |row| row.get(0),
+    )
+    .unwrap_or_else(|err| panic!("no state for session {session} entry {entry:?}: {err}"))
+}
+
+/// The state names recorded after a run that reached its end, that no process may leave.
+pub const UNFINISHED: [&str; 6] = [
+    "INITIAL",
+    "RUNNING",
+    "INGESTING",
+    "VALIDATING",
+    "surveilr_orch_init",
+    "surveilr_orch_progress",
+];
+
+/// After a kill: the next rssd marks each session left unfinished `ABANDONED`, and each
+/// entry it left mid-way too. Returns how many sessions it marked.
+pub fn assert_abandoned_by_next_run(db: &Path, left: &[String]) -> usize {
+    // Any command opening the database judges the sessions; `sessions` writes nothing else.
+    let out = run(db, &["sessions", "--format", "json"]);
+    assert_status(&out, 0);
+    for session in left {
+        assert_eq!(
+            latest_state(db, session, None),
+            "ABANDONED",
+            "session {session}"
+        );
+        let finished = count(
+            db,
+            &format!(
+                "SELECT count(*) FROM orchestration_session WHERE orchestration_session_id = '{session}' AND orch_finished_at IS NOT NULL"
+            ),
+        );
+        assert_eq!(
+            finished, 1,
+            "abandoned session {session} has its finish time"
+        );
+    }
+    let stuck: Vec<String> = column(
+        db,
+        "SELECT e.ingest_src || ' -> ' || (SELECT to_state FROM orchestration_session_state s
+                   WHERE s.session_entry_id = e.orchestration_session_entry_id ORDER BY s.rowid DESC LIMIT 1)
+         FROM orchestration_session_entry e",
+    )
+    .into_iter()
+    .flatten()
+    .filter(|line| UNFINISHED.iter().any(|state| line.ends_with(&format!("-> {state}"))))
+    .collect();
+    assert!(stuck.is_empty(), "entries left unfinished: {stuck:?}");
+    assert!(unfinished_sessions(db).is_empty());
+    left.len()
+}
+
+/// Every user table (not the orchestration tables) with its row count.
+pub fn user_tables(db: &Path) -> Vec<(String, i64)> {
+    let names: Vec<String> = column(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .into_iter()
+    .flatten()
+    .filter(|name| !rssd::state::TABLES.contains(&name.as_str()))
+    .collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let sql = format!("SELECT count(*) FROM {}", rssd::sql::quote_ident(&name));
+            let rows = count(db, &sql);
+            (name, rows)
+        })
+        .collect()
+}
