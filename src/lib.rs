@@ -17,7 +17,9 @@
 
 pub mod cli;
 pub mod error;
+pub mod ingest;
 pub mod interrupt;
+mod load;
 pub mod orchestrate;
 pub mod output;
 pub mod sql;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one file per command. Each command parses its
 //! arguments, makes library calls and prints; the work itself lives in the library.
 
+mod ingest;
 mod init;
 mod orchestrate;
 mod sessions;
@@ -72,6 +73,8 @@ impl Global {
 pub enum Command {
     /// Create or adopt an RSSD (idempotent).
     Init(init::Args),
+    /// Load files, folders and workbooks into tables, one entry per file or sheet.
+    Ingest(ingest::Args),
     /// List sessions with counts, state and duration, newest first.
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
     crate::interrupt::install();
     let outcome = match cli.command {
         Command::Init(args) => init::run(&cli.global, args),
+        Command::Ingest(args) => ingest::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),

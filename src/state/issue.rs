@@ -77,6 +77,7 @@ issue_kinds! {
     RuleViolation => "Rule Violation", "sql-rule";
     ScriptError => "Script Error", "exec-error";
     MissingTable => "Missing Table", "missing-table";
+    TableExists => "Table Exists", "table-exists";
 }
 
 /// One problem to record. Build with [`Issue::new`] and the chained setters.

@@ -1,0 +1,65 @@
+"""Generates the benchmark's data: a 10-column CSV, many small CSVs, and an xlsx.
+
+Usage: python3 gen.py csv OUT ROWS | small DIR FILES ROWS | xlsx OUT ROWS
+Deterministic (seeded), so every run compares the same files.
+"""
+import csv
+import os
+import random
+import sys
+
+CITIES = ["Dhaka", "Lagos", "Lima", "Oslo", "Perth", "Quito", "Riga", "Sofia"]
+WORDS = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"]
+
+
+def rows(n, seed=7):
+    rnd = random.Random(seed)
+    for i in range(1, n + 1):
+        yield [
+            i,
+            f"{rnd.choice(WORDS).title()} {rnd.choice(WORDS).title()}",
+            rnd.randint(18, 95),
+            str(rnd.randint(0, 99999) / 100),
+            rnd.choice(CITIES),
+            f"{rnd.randint(0, 999):03d}",
+            f"2024-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            rnd.randint(0, 1),
+            f"{rnd.randint(1, 10**7)}.{rnd.randint(1, 9)}",
+            " ".join(rnd.choice(WORDS) for _ in range(8)),
+        ]
+
+
+HEADER = ["id", "name", "age", "score", "city", "code", "visit_date", "flag", "amount", "note"]
+
+
+def write_csv(path, n, seed=7):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(HEADER)
+        w.writerows(rows(n, seed))
+
+
+def main():
+    kind = sys.argv[1]
+    if kind == "csv":
+        write_csv(sys.argv[2], int(sys.argv[3]))
+    elif kind == "small":
+        folder, files, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        os.makedirs(folder, exist_ok=True)
+        for k in range(files):
+            write_csv(os.path.join(folder, f"part_{k:05d}.csv"), n, seed=k)
+    elif kind == "xlsx":
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(sys.argv[2], {"constant_memory": True})
+        sheet = book.add_worksheet("data")
+        sheet.write_row(0, 0, HEADER)
+        for r, row in enumerate(rows(int(sys.argv[3])), start=1):
+            sheet.write_row(r, 0, row)
+        book.close()
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark of `rssd ingest` against sqlite3 `.import` and the DuckDB CLI, on the same files,
+# in one run. Generates its own data, installs its own peers (Debian sqlite3 and time; PyPI
+# duckdb-cli and XlsxWriter into bench/.venv), builds rssd in release, prints wall times,
+# ratios, peak RSS and rows/s.
+#
+# Usage: bash bench/ingest.sh            (ROWS=1000000 BIG_COPIES=10 SMALL_FILES=10000 XLSX_ROWS=100000)
+#        SQLITE_UTILS=1 bash bench/ingest.sh   also times sqlite-utils (slow: about a minute)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ROWS=${ROWS:-1000000}
+BIG_COPIES=${BIG_COPIES:-10}
+SMALL_FILES=${SMALL_FILES:-10000}
+XLSX_ROWS=${XLSX_ROWS:-100000}
+WORK=${BENCH_DIR:-$ROOT/bench/out}
+VENV=$ROOT/bench/.venv
+
+need=()
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+[ -x /usr/bin/time ] || need+=(time)
+if [ "${#need[@]}" -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -x "$VENV/bin/duckdb" ] || ! "$VENV/bin/python" -c "import xlsxwriter" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q duckdb-cli XlsxWriter
+fi
+if [ "${SQLITE_UTILS:-0}" = 1 ] && [ ! -x "$VENV/bin/sqlite-utils" ]; then
+    "$VENV/bin/pip" install -q sqlite-utils
+fi
+cargo build --release --quiet
+RSSD=$ROOT/target/release/rssd
+
+mkdir -p "$WORK"
+cd "$WORK"
+[ -f data.csv ] && [ "$(($(wc -l <data.csv) - 1))" = "$ROWS" ] || "$VENV/bin/python" "$ROOT/bench/gen.py" csv data.csv "$ROWS"
+if [ ! -f big.csv ]; then
+    cp data.csv big.csv
+    for _ in $(seq 2 "$BIG_COPIES"); do tail -n +2 data.csv >>big.csv; done
+fi
+[ -d small ] && [ "$(ls small | wc -l)" = "$SMALL_FILES" ] || { rm -rf small; "$VENV/bin/python" "$ROOT/bench/gen.py" small small "$SMALL_FILES" 10; }
+[ -f book.xlsx ] || "$VENV/bin/python" "$ROOT/bench/gen.py" xlsx book.xlsx "$XLSX_ROWS"
+
+# measure NAME CMD...: runs CMD under /usr/bin/time -v; sets WALL (s) and RSS (MB).
+measure() {
+    local name=$1
+    shift
+    local log
+    log=$(mktemp)
+    if ! /usr/bin/time -v -o "$log" "$@" >"$WORK/$name.out" 2>&1; then
+        echo "!! $name failed (exit status above 1 is a failure; see $WORK/$name.out)" >&2
+        tail -3 "$WORK/$name.out" >&2 || true
+    fi
+    WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$log")
+    RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+    rm -f "$log"
+    printf '%-34s %8.2f s %7s MB\n' "$name" "$WALL" "$RSS"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+rate() { awk -v r="$1" -v s="$2" 'BEGIN { printf "%.0f", r / s }'; }
+
+echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "data: data.csv $ROWS rows ($(du -m data.csv | cut -f1) MB), big.csv $((ROWS * BIG_COPIES)) rows ($(du -m big.csv | cut -f1) MB), $SMALL_FILES small files x 10 rows, book.xlsx $XLSX_ROWS rows"
+echo
+
+rm -f s1.db d1.db d1.duckdb r1.db*
+measure "sqlite3 .import (all TEXT)" sqlite3 s1.db ".mode csv" ".import data.csv t"
+T_SQLITE=$WALL
+if "$VENV/bin/duckdb" -c "INSTALL sqlite; LOAD sqlite;" >/dev/null 2>&1; then
+    measure "duckdb read_csv -> sqlite file" "$VENV/bin/duckdb" -c "LOAD sqlite; ATTACH 'd1.db' AS s (TYPE sqlite); CREATE TABLE s.t AS SELECT * FROM read_csv('data.csv');"
+else
+    measure "duckdb read_csv -> .duckdb file" "$VENV/bin/duckdb" d1.duckdb -c "CREATE TABLE t AS SELECT * FROM read_csv('data.csv');"
+    echo "   (DuckDB's sqlite extension cannot be downloaded here, so DuckDB wrote its own file format)"
+fi
+T_DUCK=$WALL
+measure "rssd ingest (typed + audit)" "$RSSD" -d r1.db ingest --no-progress data.csv
+T_RSSD=$WALL
+if [ "${SQLITE_UTILS:-0}" = 1 ]; then
+    rm -f u1.db
+    measure "sqlite-utils insert --csv" "$VENV/bin/sqlite-utils" insert u1.db t data.csv --csv --detect-types
+fi
+echo "   rssd / sqlite3 = $(ratio "$T_RSSD" "$T_SQLITE") (target <= 0.60); rssd / duckdb = $(ratio "$T_RSSD" "$T_DUCK"); rssd $(rate "$ROWS" "$T_RSSD") rows/s"
+echo "   rssd column types: $(sqlite3 r1.db "SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('data')")"
+echo
+
+rm -f r2.db*
+measure "rssd ingest big.csv (1 GB)" "$RSSD" -d r2.db ingest --no-progress big.csv
+echo "   peak RSS ${RSS} MB (target < 100 MB); $(rate "$((ROWS * BIG_COPIES))" "$WALL") rows/s"
+rm -f r2.db*
+echo
+
+rm -f s3.db r3.db*
+: >import-small.sql
+for f in small/*.csv; do
+    b=$(basename "$f" .csv)
+    printf '.import %s %s\n' "$f" "$b" >>import-small.sql
+done
+measure "sqlite3 .import $SMALL_FILES files" sqlite3 -csv s3.db ".read import-small.sql"
+T_SQLITE_SMALL=$WALL
+measure "rssd ingest $SMALL_FILES files" "$RSSD" -d r3.db ingest --no-progress small
+echo "   sqlite3 / rssd = $(ratio "$T_SQLITE_SMALL" "$WALL") (target >= 2.0)"
+echo
+
+rm -f r4.db*
+measure "rssd ingest book.xlsx" "$RSSD" -d r4.db ingest --no-progress book.xlsx
+echo "   $(rate "$XLSX_ROWS" "$WALL") rows/s from xlsx"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,137 @@
+//! Usage: rssd ingest PATH... [-d DB] [--table-prefix P] [--if-exists replace|append|fail]
+//!                   [--include GLOB]... [--exclude GLOB]... [--nature NAME]
+//!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
+//!                   [--format table|json]
+//!
+//! Loads files, folders (walked recursively in sorted order, hidden names skipped), globs, or
+//! `-` (CSV on standard input) into tables, one session entry per file or sheet, and prints
+//! the session id and a summary (file, table, rows, columns, issues, state).
+//! Exit status: 0 done; 1 issues at or above --fail-on (default error); 2 fatal.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
+use crate::ingest::{IfExists, IngestOptions, IngestSummary, NoHook, ingest};
+use crate::output::{Listing, cell, write_json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files, folders, globs, or `-` for CSV on standard input.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Put in front of every table name.
+    #[arg(long, default_value = "")]
+    pub table_prefix: String,
+    /// When the table exists: replace it, append to it (same columns), or fail.
+    #[arg(long, value_enum, default_value_t = IfExists::Replace)]
+    pub if_exists: IfExists,
+    /// Load only walked or globbed files whose name (or relative path) matches.
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Leave out walked or globbed files whose name (or relative path) matches.
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// The session's nature.
+    #[arg(long, default_value = "ingest")]
+    pub nature: String,
+    /// Add _rssd_row, _rssd_session_id and _rssd_entry_id columns to each table.
+    #[arg(long)]
+    pub provenance_columns: bool,
+    /// Exit 1 when issues of this severity or worse were found.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+pub fn run(global: &Global, args: Args) -> Result<u8> {
+    let db = global.open()?;
+    let options = IngestOptions {
+        table_prefix: args.table_prefix,
+        if_exists: args.if_exists,
+        include: args.include,
+        exclude: args.exclude,
+        nature: args.nature,
+        provenance_columns: args.provenance_columns,
+        progress: !args.no_progress,
+        args: args_json(),
+    };
+    let summary = ingest(&db, &args.paths, &options, &NoHook)?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        SummaryFormat::Json => write_json(&summary, &mut out)?,
+        SummaryFormat::Table => print_table(&summary, &mut out)?,
+    }
+    Ok(exit_status(&summary, args.fail_on))
+}
+
+/// 1 when issues at or above `fail_on` were found, else 0.
+pub fn exit_status(summary: &IngestSummary, fail_on: FailOn) -> u8 {
+    let failing = match fail_on {
+        FailOn::Error => summary.issues_error,
+        FailOn::Warning => summary.issues_error + summary.issues_warning,
+        FailOn::Never => 0,
+    };
+    if failing > 0 { EXIT_ISSUES } else { EXIT_OK }
+}
+
+fn print_table(summary: &IngestSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "session {}", summary.session_id)?;
+    let mut listing = Listing::new(vec!["file", "table", "rows", "columns", "issues", "state"]);
+    for entry in &summary.entries {
+        let source = match &entry.sheet {
+            Some(sheet) => format!("{} [{sheet}]", entry.source),
+            None => entry.source.clone(),
+        };
+        listing.push(vec![
+            source,
+            cell(entry.table.as_ref()),
+            cell(entry.rows),
+            cell(entry.columns),
+            entry.issues.to_string(),
+            entry.state.clone(),
+        ]);
+    }
+    listing.write(crate::output::Format::Table, out)?;
+    let mut tail = format!(
+        "{} entries: {} tables loaded ({} rows)",
+        summary.entries.len(),
+        summary.tables,
+        summary.rows
+    );
+    if summary.unchanged > 0 {
+        tail.push_str(&format!(
+            ", {} unchanged (not loaded again)",
+            summary.unchanged
+        ));
+    }
+    if summary.skipped > 0 {
+        tail.push_str(&format!(", {} skipped", summary.skipped));
+    }
+    if summary.failed > 0 {
+        tail.push_str(&format!(", {} failed", summary.failed));
+    }
+    writeln!(
+        out,
+        "{tail}; {} errors, {} warnings; {:.0} ms",
+        summary.issues_error, summary.issues_warning, summary.duration_ms
+    )
+}

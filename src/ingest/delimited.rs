@@ -1,0 +1,262 @@
+//! CSV, TSV and `.txt` that sniffs as delimited: encoding, delimiter, RFC 4180 quotes with
+//! embedded newlines, CRLF or LF.
+
+use std::io::Read;
+use std::path::Path;
+
+use csv::ByteRecord;
+use serde_json::{Map, Value};
+
+use super::encoding::{TextEncoding, looks_binary, open_text, read_head};
+use super::scan::{ScanOutcome, scan};
+use super::source::{FileProblem, RowSource, Table};
+use crate::state::{Issue, IssueKind, Severity};
+use crate::{Error, Result};
+
+/// How much of the start of a file the delimiter is sniffed from.
+const SNIFF_BYTES: usize = 64 * 1024;
+const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
+
+/// Reads a delimited file into its one table (pass 1 done), or says why it has none.
+pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Table, FileProblem>> {
+    let head = read_head(path, SNIFF_BYTES)?;
+    let bom = TextEncoding::from_bom(&head);
+    if bom.is_none() && looks_binary(&head) {
+        return Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the file holds binary data (NUL bytes), not delimited text",
+            "export the data as CSV, TSV or a workbook",
+        )));
+    }
+    let mut encoding = bom.unwrap_or(TextEncoding::Utf8);
+    let mut sample = Vec::new();
+    open_text(path, encoding)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut sample)?;
+    let complete = head.len() < SNIFF_BYTES;
+    let default = match format {
+        "tsv" => Some(b'\t'),
+        "csv" => Some(b','),
+        _ => None,
+    };
+    let strict = format == "txt";
+    let Some(delimiter) =
+        sniff_delimiter(&String::from_utf8_lossy(&sample), complete, default, strict)
+    else {
+        return Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the text does not look delimited (no separator , ; tab or | used consistently)",
+            "give delimited files the extension .csv or .tsv",
+        )));
+    };
+
+    let mut repair: Option<u64> = None;
+    let (scan, replaced_rows) = loop {
+        let mut source = CsvSource::open(path, encoding, delimiter)?;
+        match scan(&mut source, !encoding.decoded())? {
+            ScanOutcome::Done(scan) => break (scan, source.replaced_rows),
+            ScanOutcome::NoHeader => {
+                return Ok(Err(FileProblem::new(
+                    IssueKind::EmptyFile,
+                    "the file has no header and no data (only empty lines)",
+                    "send the file with a header row and its data",
+                )));
+            }
+            ScanOutcome::NotUtf8 { row } => {
+                repair = Some(row);
+                encoding = TextEncoding::Windows1252;
+            }
+        }
+    };
+    let mut scan = scan;
+    if let Some(row) = repair {
+        let mut issue = Issue::new(
+            IssueKind::EncodingError,
+            "the bytes are not valid UTF-8; read as Windows-1252 (Latin-1) and converted to UTF-8",
+        )
+        .severity(Severity::Warning)
+        .remediation("save the file as UTF-8")
+        .with("encoding", TextEncoding::Windows1252.name());
+        if row > 0 {
+            issue = issue.row(row as i64).with("first_invalid_row", row);
+        }
+        scan.issues.insert(0, issue);
+    }
+    for row in replaced_rows {
+        let mut issue = Issue::new(
+            IssueKind::EncodingError,
+            format!(
+                "bytes invalid in {} were replaced by U+FFFD",
+                encoding.name()
+            ),
+        )
+        .remediation("save the file again as valid UTF-8 or UTF-16");
+        if row > 0 {
+            issue = issue.row(row as i64);
+        }
+        scan.issues.push(issue);
+    }
+    let rows = CsvSource::open(path, encoding, delimiter)?;
+    let mut facts = Map::new();
+    facts.insert("encoding".into(), Value::from(encoding.name()));
+    facts.insert(
+        "delimiter".into(),
+        Value::from(char::from(delimiter).to_string()),
+    );
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
+}
+
+/// Picks the separator used the same number of times (outside quotes) on the most lines.
+fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool) -> Option<u8> {
+    let mut lines: Vec<[usize; 4]> = Vec::new();
+    let mut counts = [0usize; 4];
+    let mut in_quotes = false;
+    let mut blank = true;
+    for byte in text.bytes() {
+        match byte {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => {
+                if !blank {
+                    lines.push(counts);
+                }
+                counts = [0; 4];
+                blank = true;
+                if lines.len() >= 100 {
+                    break;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !in_quotes && let Some(i) = CANDIDATES.iter().position(|&c| c == byte) {
+            counts[i] += 1;
+        }
+        if !byte.is_ascii_whitespace() {
+            blank = false;
+        }
+    }
+    if complete && !blank {
+        lines.push(counts);
+    }
+    let header = *lines.first()?;
+    let mut best: Option<(usize, usize, u8)> = None;
+    for (i, &candidate) in CANDIDATES.iter().enumerate() {
+        if header[i] == 0 {
+            continue;
+        }
+        let consistent = lines.iter().filter(|line| line[i] == header[i]).count();
+        if strict && (consistent < lines.len() || lines.len() < 2) {
+            continue;
+        }
+        let preferred = Some(candidate) == default;
+        let better = match best {
+            None => true,
+            Some((best_consistent, best_count, _)) => {
+                consistent > best_consistent
+                    || (consistent == best_consistent
+                        && (header[i] > best_count || (header[i] == best_count && preferred)))
+            }
+        };
+        if better {
+            best = Some((consistent, header[i], candidate));
+        }
+    }
+    best.map(|(_, _, c)| c)
+        .or(if strict { None } else { default })
+}
+
+/// Records of a delimited file.
+pub struct CsvSource {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    records: u64,
+    /// The reader's line count after the previous record.
+    next_line: u64,
+    blank_lines: u64,
+    watch_replacement: bool,
+    /// Data rows (0: the header) where a decoder replaced invalid bytes.
+    pub replaced_rows: Vec<u64>,
+}
+
+impl CsvSource {
+    pub fn open(path: &Path, encoding: TextEncoding, delimiter: u8) -> Result<CsvSource> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(1 << 18)
+            .from_reader(open_text(path, encoding)?);
+        Ok(CsvSource {
+            reader,
+            records: 0,
+            next_line: 1,
+            blank_lines: 0,
+            watch_replacement: matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be),
+            replaced_rows: Vec::new(),
+        })
+    }
+}
+
+impl RowSource for CsvSource {
+    fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
+        let more = self
+            .reader
+            .read_byte_record(record)
+            .map_err(|err| match err.into_kind() {
+                csv::ErrorKind::Io(io) => Error::Io(io),
+                other => Error::Invalid(format!("delimited text: {other:?}")),
+            })?;
+        if !more {
+            return Ok(false);
+        }
+        // Lines this read consumed beyond the record's own (embedded newlines plus one
+        // terminator) were empty lines the reader skipped.
+        let line = self.reader.position().line();
+        let newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        self.blank_lines = if self.records == 0 {
+            0
+        } else {
+            (line - self.next_line.min(line)).saturating_sub(newlines + 1)
+        };
+        self.next_line = line;
+        if self.watch_replacement
+            && record
+                .as_slice()
+                .windows(3)
+                .any(|w| w == "\u{fffd}".as_bytes())
+        {
+            self.replaced_rows.push(self.records);
+        }
+        self.records += 1;
+        Ok(true)
+    }
+
+    fn blank_lines_before(&self) -> u64 {
+        self.blank_lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_separator_used_consistently() {
+        assert_eq!(
+            sniff_delimiter("a;b;c\n1;2,5;3\n", true, Some(b','), false),
+            Some(b';')
+        );
+        assert_eq!(
+            sniff_delimiter("a\tb\n\"x\ty\"\t2\n", true, Some(b','), false),
+            Some(b'\t')
+        );
+        assert_eq!(sniff_delimiter("a|b\n1|2\n", true, None, true), Some(b'|'));
+        assert_eq!(
+            sniff_delimiter("just some prose, here.\n", true, None, true),
+            None
+        );
+        assert_eq!(
+            sniff_delimiter("single\n1\n", true, Some(b','), false),
+            Some(b',')
+        );
+    }
+}

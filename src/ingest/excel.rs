@@ -1,0 +1,140 @@
+//! Workbooks (`.xlsx`, `.xlsm`, `.xls`, `.ods`) through calamine: every non-empty sheet is its
+//! own table. Cells become text the way a person reads them: whole numbers without `.0`,
+//! other numbers with at most 15 significant digits (what Excel shows), dates as ISO 8601,
+//! booleans as `TRUE`/`FALSE`, formulas as their cached values, error cells as `#DIV/0!` etc.
+
+use std::path::Path;
+
+use calamine::{Data, Reader, open_workbook_auto};
+use csv::ByteRecord;
+use serde_json::{Map, Value};
+
+use super::scan::{ScanOutcome, scan};
+use super::source::{FileProblem, MemorySource, Table};
+use crate::Result;
+use crate::state::IssueKind;
+
+/// The tables of a workbook (pass 1 done), or why it has none.
+pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
+    let mut workbook = match open_workbook_auto(path) {
+        Ok(workbook) => workbook,
+        Err(err) => {
+            return Ok(Err(FileProblem::new(
+                IssueKind::UnreadableFile,
+                format!("the workbook cannot be read: {err}"),
+                "open and save the workbook again, or export its sheets as CSV",
+            )));
+        }
+    };
+    let mut tables = Vec::new();
+    for sheet in workbook.sheet_names() {
+        let range = match workbook.worksheet_range(&sheet) {
+            Ok(range) => range,
+            Err(err) => {
+                return Ok(Err(FileProblem::new(
+                    IssueKind::UnreadableFile,
+                    format!("sheet \"{sheet}\" cannot be read: {err}"),
+                    "open and save the workbook again, or export its sheets as CSV",
+                )));
+            }
+        };
+        let records: Vec<ByteRecord> = range
+            .rows()
+            .map(|row| {
+                let mut record = ByteRecord::new();
+                for cell in row {
+                    record.push_field(cell_text(cell).as_bytes());
+                }
+                record
+            })
+            .collect();
+        if records
+            .iter()
+            .all(|record| record.iter().all(<[u8]>::is_empty))
+        {
+            continue;
+        }
+        let mut pass1 = MemorySource::new(records.clone());
+        let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
+            continue;
+        };
+        let mut facts = Map::new();
+        facts.insert("sheet".into(), Value::from(sheet.clone()));
+        let rows = Box::new(MemorySource::new(records));
+        let base_name = format!("{stem}_{sheet}");
+        tables.push(Table::new(
+            Some(sheet),
+            &base_name,
+            facts,
+            scan,
+            true,
+            rows,
+        )?);
+    }
+    if tables.is_empty() {
+        return Ok(Err(FileProblem::new(
+            IssueKind::EmptyFile,
+            "the workbook has no sheet with any cell",
+            "send the workbook with its data",
+        )));
+    }
+    Ok(Ok(tables))
+}
+
+/// A cell as text (empty for an empty cell).
+pub fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+        Data::Int(value) => value.to_string(),
+        Data::Float(value) => number_text(*value),
+        Data::Bool(true) => "TRUE".to_string(),
+        Data::Bool(false) => "FALSE".to_string(),
+        Data::Error(err) => err.to_string(),
+        Data::DateTime(value) => {
+            if value.is_duration() {
+                return match value.as_duration() {
+                    Some(duration) => format!("PT{}S", duration.num_seconds()),
+                    None => value.as_f64().to_string(),
+                };
+            }
+            match value.as_datetime() {
+                Some(datetime) => {
+                    // Display is `YYYY-MM-DD HH:MM:SS[.fff]`.
+                    let text = datetime.to_string().replacen(' ', "T", 1);
+                    match text.strip_suffix("T00:00:00") {
+                        Some(date) => date.to_string(),
+                        None => text,
+                    }
+                }
+                None => number_text(value.as_f64()),
+            }
+        }
+    }
+}
+
+/// A float as Excel shows it in General format: whole numbers without `.0`, otherwise at
+/// most 15 significant digits.
+pub fn number_text(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{}", value as i64);
+    }
+    let rounded: f64 = format!("{value:.14e}").parse().unwrap_or(value);
+    format!("{rounded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_excel_shows_them() {
+        assert_eq!(number_text(3.0), "3");
+        assert_eq!(number_text(-2.5), "-2.5");
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(1.1), "1.1");
+    }
+}

@@ -1,0 +1,204 @@
+//! `rssd ingest` as a library: files, folders and workbooks into tables, one session entry per
+//! file or sheet, every step recorded.
+//!
+//! Each format is a [`source::RowSource`] (delimited text, workbook sheet, JSON). Every table
+//! is read twice: pass 1 ([`scan`]) finds the header, structural problems and each column's
+//! lossless type; pass 2 streams the rows into the table ([`crate::load`]) in one transaction,
+//! with a parser thread feeding the inserting thread.
+
+mod delimited;
+mod encoding;
+mod excel;
+pub mod infer;
+mod inputs;
+mod json;
+pub mod naming;
+mod progress;
+mod run;
+mod scan;
+pub(crate) mod source;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::state::Session;
+
+pub use run::ingest;
+
+/// The SQL type a loaded column is declared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ColumnType {
+    Integer,
+    Real,
+    Text,
+}
+
+impl ColumnType {
+    /// The declared type in `CREATE TABLE`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "INTEGER",
+            ColumnType::Real => "REAL",
+            ColumnType::Text => "TEXT",
+        }
+    }
+
+    /// The type an existing column's declaration amounts to, by SQLite's affinity rules
+    /// (NUMERIC and other numeric names count as REAL).
+    pub fn from_declared(declared: &str) -> ColumnType {
+        let upper = declared.to_ascii_uppercase();
+        if upper.contains("INT") {
+            ColumnType::Integer
+        } else if upper.contains("CHAR")
+            || upper.contains("CLOB")
+            || upper.contains("TEXT")
+            || upper.contains("BLOB")
+            || upper.is_empty()
+        {
+            ColumnType::Text
+        } else {
+            ColumnType::Real
+        }
+    }
+}
+
+/// One column of a loaded table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadedColumn {
+    /// The header text as in the file (or the JSON key).
+    pub header: String,
+    /// The column name in the table.
+    pub name: String,
+    /// The declared SQL type.
+    #[serde(rename = "type")]
+    pub column_type: ColumnType,
+    /// Empty cells (stored as NULL), missing cells of short rows included.
+    pub nulls: u64,
+}
+
+/// One entry whose table was committed (state `INGESTED`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedEntry {
+    pub entry_id: String,
+    /// `ingest_src`: the path as given, or `-` for standard input.
+    pub source: String,
+    pub table: String,
+    pub sheet: Option<String>,
+    /// `csv`, `tsv`, `txt`, `xlsx`, `xlsm`, `xls`, `ods`, `json`, `ndjson`.
+    pub format: String,
+    pub columns: Vec<LoadedColumn>,
+    /// Data rows loaded by this entry.
+    pub rows: u64,
+}
+
+/// Lets validation take part in each entry's load. Default methods do nothing.
+pub trait EntryHook {
+    /// Types to declare instead of inferring, keyed by loaded column name. The loader then
+    /// declares that SQL type and stores each value that does not fit the type so that its
+    /// original text is kept (see the README: "Declared types").
+    fn declared_types(
+        &self,
+        _source: &str,
+        _table: &str,
+        _sheet: Option<&str>,
+        _columns: &[String],
+    ) -> HashMap<String, ColumnType> {
+        HashMap::new()
+    }
+
+    /// Called after the entry's table is committed and its entry reached `INGESTED`.
+    fn after_load(&self, _session: &mut Session, _entry: &LoadedEntry) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// Called once after all files are loaded, before the session finishes (cross-file rules).
+    fn after_all(&self, _session: &mut Session, _entries: &[LoadedEntry]) -> crate::Result<()> {
+        Ok(())
+    }
+}
+
+/// The hook used when no schema is given.
+pub struct NoHook;
+
+impl EntryHook for NoHook {}
+
+/// What to do when the target table already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum IfExists {
+    /// Drop and create it again in the same transaction (readers see old or new, never half).
+    Replace,
+    /// Add the rows when the columns are the same; otherwise an issue and no load.
+    Append,
+    /// Record an issue and skip the file.
+    Fail,
+}
+
+/// Options of one ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Prefixed to every table name (`uniform_resource_` gives surveilr's names).
+    pub table_prefix: String,
+    pub if_exists: IfExists,
+    /// Globs a walked or globbed file must match (any of them), by name or relative path.
+    pub include: Vec<String>,
+    /// Globs that leave a walked or globbed file out.
+    pub exclude: Vec<String>,
+    /// The session's nature (`ingest` by default).
+    pub nature: String,
+    /// Add `_rssd_row`, `_rssd_session_id` and `_rssd_entry_id` columns to each table.
+    pub provenance_columns: bool,
+    /// Show a progress bar on standard error (only drawn when it is a terminal).
+    pub progress: bool,
+    /// Stored as the session's `args_json`.
+    pub args: serde_json::Value,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            table_prefix: String::new(),
+            if_exists: IfExists::Replace,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            nature: "ingest".to_string(),
+            provenance_columns: false,
+            progress: false,
+            args: serde_json::json!({}),
+        }
+    }
+}
+
+/// One line of the summary: an entry and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryReport {
+    pub entry_id: String,
+    pub source: String,
+    pub table: Option<String>,
+    pub sheet: Option<String>,
+    pub format: Option<String>,
+    pub rows: Option<u64>,
+    pub columns: Option<usize>,
+    pub issues: usize,
+    pub issues_error: usize,
+    pub state: String,
+    pub reason: String,
+}
+
+/// What an ingest run did. A stable JSON shape: fields are only ever added.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestSummary {
+    pub session_id: String,
+    pub state: String,
+    pub entries: Vec<EntryReport>,
+    pub tables: usize,
+    pub rows: u64,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub issues_error: usize,
+    pub issues_warning: usize,
+    pub duration_ms: f64,
+}

@@ -1,0 +1,121 @@
+//! Pass 1: the header, each column's lossless type and null count, and structural issues with
+//! their row numbers (1-based data rows, equal to the loaded `rowid`).
+
+use csv::ByteRecord;
+
+use super::infer::ColumnStats;
+use super::source::RowSource;
+use crate::state::{Issue, IssueKind, Severity};
+
+/// What pass 1 learned about one table-to-be.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// Header cells as in the file.
+    pub headers: Vec<String>,
+    pub rows: u64,
+    pub stats: Vec<ColumnStats>,
+    /// Structural issues, not yet tied to an entry.
+    pub issues: Vec<Issue>,
+}
+
+pub enum ScanOutcome {
+    Done(Scan),
+    /// No record at all, not even a header.
+    NoHeader,
+    /// Bytes that are not UTF-8 at this data row (0: the header).
+    NotUtf8 {
+        row: u64,
+    },
+}
+
+/// Reads every record of `source`. With `check_utf8`, stops at the first record that is not
+/// valid UTF-8 so the caller can read the file again in another encoding.
+pub fn scan(source: &mut dyn RowSource, check_utf8: bool) -> crate::Result<ScanOutcome> {
+    let mut record = ByteRecord::new();
+    if !source.read(&mut record)? {
+        return Ok(ScanOutcome::NoHeader);
+    }
+    let mut headers = Vec::with_capacity(record.len());
+    for cell in record.iter() {
+        match std::str::from_utf8(cell) {
+            Ok(text) => headers.push(text.to_string()),
+            Err(_) if check_utf8 => return Ok(ScanOutcome::NotUtf8 { row: 0 }),
+            Err(_) => headers.push(String::from_utf8_lossy(cell).into_owned()),
+        }
+    }
+    let width = headers.len();
+    let mut stats = vec![ColumnStats::default(); width];
+    let mut issues = Vec::new();
+    let mut rows: u64 = 0;
+    while source.read(&mut record)? {
+        let skipped = source.blank_lines_before();
+        for _ in 0..skipped {
+            issues.push(
+                Issue::new(
+                    IssueKind::BlankRow,
+                    format!("an empty line before data row {} was skipped", rows + 1),
+                )
+                .severity(Severity::Warning)
+                .remediation("remove empty lines")
+                .with("before_row", rows + 1),
+            );
+        }
+        rows += 1;
+        if check_utf8 && std::str::from_utf8(record.as_slice()).is_err() {
+            return Ok(ScanOutcome::NotUtf8 { row: rows });
+        }
+        if record.iter().all(<[u8]>::is_empty) {
+            issues.push(
+                Issue::new(IssueKind::BlankRow, format!("row {rows} is blank"))
+                    .row(rows as i64)
+                    .severity(Severity::Warning)
+                    .remediation("remove blank rows"),
+            );
+            for column in stats.iter_mut() {
+                column.nulls += 1;
+            }
+            continue;
+        }
+        let cells = record.len();
+        if cells < width {
+            issues.push(
+                Issue::new(
+                    IssueKind::RaggedRowMissing,
+                    format!("row {rows} has {cells} cells, the header has {width}; the missing cells are NULL"),
+                )
+                .row(rows as i64)
+                .remediation("give every row as many cells as the header")
+                .with("cells", cells)
+                .with("expected", width),
+            );
+        } else if cells > width {
+            let extra: Vec<String> = record
+                .iter()
+                .skip(width)
+                .map(|cell| String::from_utf8_lossy(cell).into_owned())
+                .collect();
+            issues.push(
+                Issue::new(
+                    IssueKind::RaggedRowExtra,
+                    format!(
+                        "row {rows} has {cells} cells, the header has {width}; the extra cells are kept in invalid_value (JSON array)"
+                    ),
+                )
+                .row(rows as i64)
+                .invalid_value(serde_json::Value::from(extra).to_string())
+                .remediation("give every row as many cells as the header")
+                .with("cells", cells)
+                .with("expected", width),
+            );
+        }
+        for (i, column) in stats.iter_mut().enumerate() {
+            column.observe(record.get(i).unwrap_or_default());
+        }
+    }
+    Ok(ScanOutcome::Done(Scan {
+        headers,
+        rows,
+        stats,
+        issues,
+    }))
+}

@@ -1,0 +1,104 @@
+//! The one interface every format reads through: records of UTF-8 cells, header first.
+
+use csv::ByteRecord;
+use serde_json::{Map, Value};
+
+use super::scan::Scan;
+use crate::state::{IssueKind, Severity};
+
+/// Records of cells in file order; the first record is the header. Empty cells are NULL.
+/// Cells are UTF-8 except where a delimited file's bytes are not (pass 1 checks).
+pub trait RowSource: Send {
+    /// Reads the next record into `record`; false at the end.
+    fn read(&mut self, record: &mut ByteRecord) -> crate::Result<bool>;
+
+    /// Physical blank lines skipped just before the record last read (delimited text only).
+    fn blank_lines_before(&self) -> u64 {
+        0
+    }
+}
+
+/// One table-to-be found in a file: what pass 1 learned, and the rows for pass 2.
+pub struct Table {
+    /// The sheet, for workbooks.
+    pub sheet: Option<String>,
+    /// The name the table is derived from (file stem, plus `_<sheet>`).
+    pub base_name: String,
+    /// Format facts for the elaboration (encoding, delimiter, ...).
+    pub facts: Map<String, Value>,
+    pub scan: Scan,
+    /// Cells are typed numbers (workbooks): a column mixing whole and fractional numbers is
+    /// REAL rather than TEXT.
+    pub numbers_are_typed: bool,
+    /// A fresh source positioned after the header.
+    pub rows: Box<dyn RowSource>,
+}
+
+impl Table {
+    /// A table whose pass-2 rows come from `rows`, read from its start: the header is skipped
+    /// here.
+    pub fn new(
+        sheet: Option<String>,
+        base_name: &str,
+        facts: Map<String, Value>,
+        scan: Scan,
+        numbers_are_typed: bool,
+        mut rows: Box<dyn RowSource>,
+    ) -> crate::Result<Table> {
+        let mut header = ByteRecord::new();
+        rows.read(&mut header)?;
+        Ok(Table {
+            sheet,
+            base_name: base_name.to_string(),
+            facts,
+            scan,
+            numbers_are_typed,
+            rows,
+        })
+    }
+}
+
+/// Why a file gives no table at all.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    pub kind: IssueKind,
+    pub severity: Severity,
+    pub message: String,
+    pub remediation: String,
+}
+
+impl FileProblem {
+    pub fn new(kind: IssueKind, message: impl Into<String>, remediation: &str) -> FileProblem {
+        FileProblem {
+            kind,
+            severity: Severity::Error,
+            message: message.into(),
+            remediation: remediation.to_string(),
+        }
+    }
+}
+
+/// A source over records held in memory (workbook sheets, JSON rows).
+pub struct MemorySource {
+    records: std::vec::IntoIter<ByteRecord>,
+}
+
+impl MemorySource {
+    pub fn new(records: Vec<ByteRecord>) -> MemorySource {
+        MemorySource {
+            records: records.into_iter(),
+        }
+    }
+}
+
+impl RowSource for MemorySource {
+    fn read(&mut self, record: &mut ByteRecord) -> crate::Result<bool> {
+        match self.records.next() {
+            Some(next) => {
+                *record = next;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Rows into tables: the `CREATE TABLE`, binding each cell as its column's type, multi-row
+//! `INSERT` statements prepared once per table, and a parser thread feeding the inserting
+//! thread so that parsing and SQLite's work overlap on two cores.
+//!
+//! Inferred columns only ever receive values that fit them losslessly (pass 1 checked every
+//! value; a value that no longer fits means the file changed while loading, and the load
+//! fails). Declared columns (a schema, or an existing table appended to) keep values that do
+//! not fit: as TEXT, or as a BLOB of their UTF-8 text when SQLite's numeric affinity would
+//! rewrite the text (`007` would become 7).
+
+use std::sync::mpsc;
+
+use csv::ByteRecord;
+use rusqlite::types::Null;
+use rusqlite::{Connection, Statement};
+
+use crate::ingest::ColumnType;
+use crate::ingest::infer::{is_canonical_integer, is_canonical_real, looks_numeric, parse_real};
+use crate::ingest::source::RowSource;
+use crate::sql::quote_ident;
+use crate::{Error, Result};
+
+/// Records handed from the parser thread to the inserter at a time.
+const BATCH_RECORDS: usize = 1024;
+/// Rows per multi-row INSERT statement (fewer when the table is very wide).
+const ROWS_PER_STATEMENT: usize = 64;
+/// SQLite's default limit on bound parameters per statement.
+const MAX_PARAMETERS: usize = 32766;
+
+/// Extra columns `--provenance-columns` adds, after the file's own.
+pub const PROVENANCE_COLUMNS: [&str; 3] = ["_rssd_row", "_rssd_session_id", "_rssd_entry_id"];
+
+/// One column to load into.
+#[derive(Debug, Clone)]
+pub struct LoadColumn {
+    pub name: String,
+    pub column_type: ColumnType,
+    /// True when the type was inferred from every value (so every value fits it).
+    pub inferred: bool,
+}
+
+/// The values of the provenance columns.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub session_id: String,
+    pub entry_id: String,
+}
+
+/// `CREATE TABLE "t" ("a" INTEGER, ...)`, with the provenance columns when asked for.
+pub fn create_table_sql(table: &str, columns: &[LoadColumn], provenance: bool) -> String {
+    let mut parts: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.column_type.sql()))
+        .collect();
+    if provenance {
+        parts.push(format!("{} INTEGER", PROVENANCE_COLUMNS[0]));
+        parts.push(format!("{} TEXT", PROVENANCE_COLUMNS[1]));
+        parts.push(format!("{} TEXT", PROVENANCE_COLUMNS[2]));
+    }
+    format!("CREATE TABLE {} ({})", quote_ident(table), parts.join(", "))
+}
+
+/// `INSERT INTO "t" ("a", ...) VALUES (?, ...), ...` for `rows` rows.
+pub fn insert_sql(table: &str, columns: &[LoadColumn], provenance: bool, rows: usize) -> String {
+    let mut names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
+    if provenance {
+        names.extend(PROVENANCE_COLUMNS.iter().map(|c| c.to_string()));
+    }
+    let one = format!("({})", vec!["?"; names.len()].join(","));
+    format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        quote_ident(table),
+        names.join(", "),
+        vec![one; rows].join(",")
+    )
+}
+
+/// Inserts every record of `source` (positioned after the header) in file order, so the
+/// n-th data row gets the n-th new rowid. Runs inside the caller's transaction. `on_batch`
+/// hears rows and bytes as they go in. Returns the rows inserted.
+pub fn insert_rows(
+    conn: &Connection,
+    table: &str,
+    columns: &[LoadColumn],
+    provenance: Option<&Provenance>,
+    source: Box<dyn RowSource>,
+    on_batch: &mut dyn FnMut(u64, u64),
+) -> Result<u64> {
+    let width = columns.len() + if provenance.is_some() { 3 } else { 0 };
+    let per_statement = (MAX_PARAMETERS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
+    let mut multi = conn.prepare(&insert_sql(
+        table,
+        columns,
+        provenance.is_some(),
+        per_statement,
+    ))?;
+    let mut single = conn.prepare(&insert_sql(table, columns, provenance.is_some(), 1))?;
+
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<(Vec<ByteRecord>, usize)>>(4);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<ByteRecord>>();
+        let parser = scope.spawn(move || {
+            let mut source = source;
+            loop {
+                let mut batch = empty_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| vec![ByteRecord::new(); BATCH_RECORDS]);
+                let mut filled = 0;
+                while filled < BATCH_RECORDS {
+                    match source.read(&mut batch[filled]) {
+                        Ok(true) => filled += 1,
+                        Ok(false) => break,
+                        Err(err) => {
+                            let _ = full_tx.send(Err(err));
+                            return;
+                        }
+                    }
+                }
+                let last = filled < BATCH_RECORDS;
+                if filled > 0 && full_tx.send(Ok((batch, filled))).is_err() {
+                    return;
+                }
+                if last {
+                    return;
+                }
+            }
+        });
+        let inserted = {
+            // Owned here so that an early error drops it and the parser stops sending.
+            let batches = full_rx;
+            let mut rows: u64 = 0;
+            let mut insert = || -> Result<u64> {
+                for message in batches.iter() {
+                    let (batch, filled) = message?;
+                    let mut bytes = 0u64;
+                    let mut start = 0;
+                    while start < filled {
+                        let take = if filled - start >= per_statement {
+                            per_statement
+                        } else {
+                            1
+                        };
+                        let statement = if take == per_statement {
+                            &mut multi
+                        } else {
+                            &mut single
+                        };
+                        let mut index = 1;
+                        for record in &batch[start..start + take] {
+                            rows += 1;
+                            bytes += record.as_slice().len() as u64;
+                            index = bind_row(statement, index, record, columns, provenance, rows)?;
+                        }
+                        statement.raw_execute()?;
+                        start += take;
+                    }
+                    on_batch(filled as u64, bytes);
+                    let _ = empty_tx.send(batch);
+                }
+                Ok(rows)
+            };
+            insert()
+        };
+        if parser.join().is_err() {
+            return Err(Error::Invalid(
+                "the parser thread stopped unexpectedly".into(),
+            ));
+        }
+        inserted
+    })
+}
+
+fn bind_row(
+    statement: &mut Statement<'_>,
+    mut index: usize,
+    record: &ByteRecord,
+    columns: &[LoadColumn],
+    provenance: Option<&Provenance>,
+    row: u64,
+) -> Result<usize> {
+    for (i, column) in columns.iter().enumerate() {
+        bind_cell(statement, index, record.get(i).unwrap_or_default(), column)?;
+        index += 1;
+    }
+    if let Some(provenance) = provenance {
+        statement.raw_bind_parameter(index, row as i64)?;
+        statement.raw_bind_parameter(index + 1, provenance.session_id.as_str())?;
+        statement.raw_bind_parameter(index + 2, provenance.entry_id.as_str())?;
+        index += 3;
+    }
+    Ok(index)
+}
+
+#[inline]
+fn bind_cell(
+    statement: &mut Statement<'_>,
+    index: usize,
+    cell: &[u8],
+    column: &LoadColumn,
+) -> Result<()> {
+    if cell.is_empty() {
+        statement.raw_bind_parameter(index, Null)?;
+        return Ok(());
+    }
+    match column.column_type {
+        ColumnType::Text => statement.raw_bind_parameter(index, utf8(cell)?)?,
+        ColumnType::Integer if is_canonical_integer(cell) => {
+            statement.raw_bind_parameter(index, canonical_i64(cell))?
+        }
+        ColumnType::Real if is_canonical_real(cell) => match parse_real(cell) {
+            Some(value) => statement.raw_bind_parameter(index, value)?,
+            None => return Err(changed_while_loading(&column.name)),
+        },
+        // A whole number is a fine value for a declared REAL column (stored as e.g. 5.0).
+        ColumnType::Real if !column.inferred && is_canonical_integer(cell) => {
+            statement.raw_bind_parameter(index, canonical_i64(cell))?
+        }
+        _ if column.inferred => return Err(changed_while_loading(&column.name)),
+        _ if looks_numeric(cell) => statement.raw_bind_parameter(index, cell)?,
+        _ => statement.raw_bind_parameter(index, utf8(cell)?)?,
+    }
+    Ok(())
+}
+
+fn utf8(cell: &[u8]) -> Result<&str> {
+    std::str::from_utf8(cell).map_err(|_| Error::Invalid("a cell is not valid UTF-8 although pass 1 found it was; the file changed while loading".into()))
+}
+
+fn changed_while_loading(column: &str) -> Error {
+    Error::Invalid(format!(
+        "a value of column \"{column}\" no longer fits the type pass 1 inferred; the file changed while loading"
+    ))
+}
+
+/// The value of a canonical integer's text; digits are accumulated negatively so that
+/// i64::MIN fits.
+#[inline]
+fn canonical_i64(cell: &[u8]) -> i64 {
+    let (negative, digits) = match cell.first() {
+        Some(b'-') => (true, &cell[1..]),
+        _ => (false, cell),
+    };
+    let mut value: i64 = 0;
+    for &digit in digits {
+        value = value.wrapping_mul(10).wrapping_sub(i64::from(digit - b'0'));
+    }
+    if negative {
+        value
+    } else {
+        value.wrapping_neg()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers_parse_to_their_value() {
+        for text in [
+            "0",
+            "7",
+            "-7",
+            "9223372036854775807",
+            "-9223372036854775808",
+        ] {
+            assert_eq!(canonical_i64(text.as_bytes()), text.parse::<i64>().unwrap());
+        }
+    }
+
+    #[test]
+    fn hostile_names_are_quoted() {
+        let columns = vec![LoadColumn {
+            name: "a\"b".into(),
+            column_type: ColumnType::Text,
+            inferred: true,
+        }];
+        let sql = create_table_sql("t\"; DROP TABLE x; --", &columns, true);
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&sql).unwrap();
+        conn.execute_batch(
+            &insert_sql("t\"; DROP TABLE x; --", &columns, true, 2).replace('?', "NULL"),
+        )
+        .unwrap();
+    }
+}
