@@ -135,10 +135,14 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
             blank = false;
         }
     }
-    if complete && !blank {
+    // A first line longer than the sample (a very wide header) is judged by what was read.
+    if (complete || lines.is_empty()) && !blank {
         lines.push(counts);
     }
-    let header = *lines.first()?;
+    // Only blank lines: not a question of format; the scan reports the file as empty.
+    let Some(&header) = lines.first() else {
+        return if strict { None } else { default };
+    };
     let mut best: Option<(usize, usize, u8)> = None;
     for (i, &candidate) in CANDIDATES.iter().enumerate() {
         if header[i] == 0 {
@@ -258,5 +262,13 @@ mod tests {
             sniff_delimiter("single\n1\n", true, Some(b','), false),
             Some(b',')
         );
+        // A header wider than the sample, and a file of blank lines.
+        let wide = format!("{}x", "a;".repeat(40_000));
+        assert_eq!(sniff_delimiter(&wide, false, Some(b','), false), Some(b';'));
+        assert_eq!(
+            sniff_delimiter("\n\r\n", true, Some(b','), false),
+            Some(b',')
+        );
+        assert_eq!(sniff_delimiter("\n\r\n", true, None, true), None);
     }
 }
