@@ -9,12 +9,13 @@ use std::path::Path;
 use csv::ByteRecord;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, Table};
 use crate::Result;
-use crate::state::{Issue, IssueKind};
+use crate::state::{Issue, IssueKind, Severity};
 
 /// The table of a JSON file (pass 1 done), or why it has none.
 pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
@@ -93,6 +94,7 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         let mut record = ByteRecord::new();
         match value {
             Some(Item::Object(fields)) => {
+                issues.extend(duplicate_key_issues(fields, index as i64 + 1));
                 let map: HashMap<&str, &Value> =
                     fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
                 for key in &keys {
@@ -165,6 +167,42 @@ fn value_text(value: Option<&Value>) -> String {
     }
 }
 
+/// A field's value. A number keeps the text it was written with (as a string, which is
+/// what its cell holds): serde_json would read `12345678901234567890123` as
+/// `1.2345678901234568e22` and refuse `1e400`.
+fn field_value(raw: &str) -> serde_json::Result<Value> {
+    if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Ok(Value::String(raw.to_string()));
+    }
+    serde_json::from_str(raw)
+}
+
+/// Warnings for keys repeated within one object: the last value is loaded, each earlier
+/// one is kept in its issue's `invalid_value`.
+fn duplicate_key_issues(fields: &[(String, Value)], row: i64) -> Vec<Issue> {
+    let last: HashMap<&str, usize> = fields
+        .iter()
+        .enumerate()
+        .map(|(position, (key, _))| (key.as_str(), position))
+        .collect();
+    fields
+        .iter()
+        .enumerate()
+        .filter(|(position, (key, _))| last[key.as_str()] != *position)
+        .map(|(_, (key, value))| {
+            Issue::new(
+                IssueKind::DuplicateHeader,
+                format!("key \"{key}\" repeats in item {row}; the last value is loaded, this one is kept in invalid_value"),
+            )
+            .row(row)
+            .invalid_value(value_text(Some(value)))
+            .severity(Severity::Warning)
+            .remediation("give each key once per object")
+            .with("key", key.as_str())
+        })
+        .collect()
+}
+
 /// A JSON value whose objects keep their keys in file order (serde_json's `Value` sorts
 /// them), so columns come out in the order the file first uses them.
 enum Item {
@@ -199,12 +237,11 @@ impl<'de> Visitor<'de> for ItemVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+        // A repeated key is kept twice here: the last value gives the cell, and the earlier
+        // ones an issue (see `duplicate_key_issues`), so no value goes unrecorded.
         let mut fields: Vec<(String, Value)> = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Item>()? {
-            match fields.iter_mut().find(|(k, _)| *k == key) {
-                Some(field) => field.1 = value.to_json(),
-                None => fields.push((key, value.to_json())),
-            }
+        while let Some((key, raw)) = map.next_entry::<String, Box<RawValue>>()? {
+            fields.push((key, field_value(raw.get()).map_err(de::Error::custom)?));
         }
         Ok(Item::Object(fields))
     }
