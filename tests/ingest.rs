@@ -936,3 +936,54 @@ fn the_shipped_examples_load_as_the_readme_says() {
         [Some("Ragged Row:2".into()), Some("Ragged Row:3".into())]
     );
 }
+
+#[test]
+fn a_speculative_load_gives_the_same_table_as_a_careful_one() {
+    use rssd::ingest::{IngestOptions, NoHook};
+    use rssd::state::{OpenOptions, StateDb};
+    let dir = tempfile::tempdir().unwrap();
+    // Beyond the 10,000-row sample: an id that is not canonical, and a column first empty.
+    let mut late = String::from("id,late,score\n");
+    let mut steady = String::from("id,late,score\n");
+    for i in 1..=12_000 {
+        let id = if i == 11_000 {
+            "011000".to_string()
+        } else {
+            i.to_string()
+        };
+        let filled = if i > 10_500 { "5" } else { "" };
+        late.push_str(&format!("{id},{filled},{i}.5\n"));
+        steady.push_str(&format!("{i},{filled},{i}.5\n"));
+    }
+    write(dir.path(), "late.csv", &late);
+    write(dir.path(), "steady.csv", &steady);
+    let db = StateDb::open(dir.path().join("rssd.db"), &OpenOptions::default()).unwrap();
+    let options = IngestOptions {
+        speculate_from_bytes: 1,
+        ..IngestOptions::default()
+    };
+    let paths = [text(dir.path()).to_string()];
+    let summary = rssd::ingest::ingest(&db, &paths, &options, &NoHook).unwrap();
+    assert_eq!(summary.tables, 2);
+    let path = dir.path().join("rssd.db");
+    let types = |t: &str| {
+        declared(&path, t)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(types("late"), ["TEXT", "INTEGER", "REAL"]);
+    assert_eq!(types("steady"), ["INTEGER", "INTEGER", "REAL"]);
+    let rows = cells(&path, "late");
+    assert_eq!(rows.len(), 12_000);
+    assert_eq!(rows[10_999][0].as_deref(), Some("011000"));
+    assert_eq!(rows[11_999][1].as_deref(), Some("5"));
+    assert_eq!(
+        count(
+            &path,
+            "SELECT count(*) FROM orchestration_session_exec WHERE exec_code LIKE 'CREATE TABLE \"late\"%'"
+        ),
+        1,
+        "the rolled-back attempt leaves no exec row"
+    );
+}

@@ -73,6 +73,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         provenance_columns: args.provenance_columns,
         progress: !args.no_progress,
         args: args_json(),
+        ..IngestOptions::default()
     };
     let summary = ingest(&db, &args.paths, &options, &NoHook)?;
     let mut out = std::io::stdout().lock();

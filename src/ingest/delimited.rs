@@ -8,7 +8,7 @@ use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::encoding::{TextEncoding, looks_binary, open_text, read_head};
-use super::scan::{ScanOutcome, scan};
+use super::scan::{ScanOutcome, scan, scan_rows};
 use super::source::{FileProblem, RowSource, Table};
 use crate::state::{Issue, IssueKind, Severity};
 use crate::{Error, Result};
@@ -19,37 +19,10 @@ const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 /// Reads a delimited file into its one table (pass 1 done), or says why it has none.
 pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Table, FileProblem>> {
-    let head = read_head(path, SNIFF_BYTES)?;
-    let bom = TextEncoding::from_bom(&head);
-    if bom.is_none() && looks_binary(&head) {
-        return Ok(Err(FileProblem::new(
-            IssueKind::UnsupportedFormat,
-            "the file holds binary data (NUL bytes), not delimited text",
-            "export the data as CSV, TSV or a workbook",
-        )));
-    }
-    let mut encoding = bom.unwrap_or(TextEncoding::Utf8);
-    let mut sample = Vec::new();
-    open_text(path, encoding)?
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut sample)?;
-    let complete = head.len() < SNIFF_BYTES;
-    let default = match format {
-        "tsv" => Some(b'\t'),
-        "csv" => Some(b','),
-        _ => None,
+    let (mut encoding, delimiter) = match sniff(path, format)? {
+        Ok(found) => found,
+        Err(problem) => return Ok(Err(problem)),
     };
-    let strict = format == "txt";
-    let Some(delimiter) =
-        sniff_delimiter(&String::from_utf8_lossy(&sample), complete, default, strict)
-    else {
-        return Ok(Err(FileProblem::new(
-            IssueKind::UnsupportedFormat,
-            "the text does not look delimited (no separator , ; tab or | used consistently)",
-            "give delimited files the extension .csv or .tsv",
-        )));
-    };
-
     let mut repair: Option<u64> = None;
     let (scan, replaced_rows) = loop {
         let mut source = CsvSource::open(path, encoding, delimiter)?;
@@ -97,13 +70,89 @@ pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Tabl
         scan.issues.push(issue);
     }
     let rows = CsvSource::open(path, encoding, delimiter)?;
+    let facts = delimited_facts(encoding, delimiter);
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
+}
+
+/// The encoding (from a BOM, else UTF-8) and the separator, or why the file is not
+/// delimited text.
+fn sniff(path: &Path, format: &str) -> Result<Result<(TextEncoding, u8), FileProblem>> {
+    let head = read_head(path, SNIFF_BYTES)?;
+    let bom = TextEncoding::from_bom(&head);
+    if bom.is_none() && looks_binary(&head) {
+        return Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the file holds binary data (NUL bytes), not delimited text",
+            "export the data as CSV, TSV or a workbook",
+        )));
+    }
+    let encoding = bom.unwrap_or(TextEncoding::Utf8);
+    let mut sample = Vec::new();
+    open_text(path, encoding)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut sample)?;
+    let complete = head.len() < SNIFF_BYTES;
+    let default = match format {
+        "tsv" => Some(b'\t'),
+        "csv" => Some(b','),
+        _ => None,
+    };
+    let strict = format == "txt";
+    match sniff_delimiter(&String::from_utf8_lossy(&sample), complete, default, strict) {
+        Some(delimiter) => Ok(Ok((encoding, delimiter))),
+        None => Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the text does not look delimited (no separator , ; tab or | used consistently)",
+            "give delimited files the extension .csv or .tsv",
+        ))),
+    }
+}
+
+/// Rows in the sample a speculative load infers its types from.
+const SAMPLE_ROWS: u64 = 10_000;
+
+/// For big UTF-8 files: the table with types inferred from a sample, its rows ready to load
+/// at once, and the scan of the whole file running on another thread. The loader checks
+/// every value against the sample's types and, at the end, the sample's types against the
+/// whole file's; if either fails it loads again from [`prepare`]. None when the file is not
+/// a plain case (no header, not UTF-8, a decoder needed): then [`prepare`] is the way.
+pub fn prepare_speculative(path: &Path, format: &str, base_name: &str) -> Result<Option<Table>> {
+    let Ok((encoding, delimiter)) = sniff(path, format)? else {
+        return Ok(None);
+    };
+    if encoding.decoded() {
+        return Ok(None);
+    }
+    let mut sample_source = CsvSource::open(path, encoding, delimiter)?;
+    let ScanOutcome::Done(sample) = scan_rows(&mut sample_source, true, SAMPLE_ROWS)? else {
+        return Ok(None);
+    };
+    let owned = path.to_path_buf();
+    let full_scan = std::thread::spawn(move || {
+        let mut source = CsvSource::open(&owned, encoding, delimiter)?;
+        scan(&mut source, true)
+    });
+    let rows = CsvSource::open(path, encoding, delimiter)?;
+    let mut table = Table::new(
+        None,
+        base_name,
+        delimited_facts(encoding, delimiter),
+        sample,
+        false,
+        Box::new(rows),
+    )?;
+    table.full_scan = Some(full_scan);
+    Ok(Some(table))
+}
+
+fn delimited_facts(encoding: TextEncoding, delimiter: u8) -> Map<String, Value> {
     let mut facts = Map::new();
     facts.insert("encoding".into(), Value::from(encoding.name()));
     facts.insert(
         "delimiter".into(),
         Value::from(char::from(delimiter).to_string()),
     );
-    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
+    facts
 }
 
 /// Picks the separator used the same number of times (outside quotes) on the most lines.

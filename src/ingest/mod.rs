@@ -154,6 +154,10 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Stored as the session's `args_json`.
     pub args: serde_json::Value,
+    /// Delimited UTF-8 files of at least this many bytes start loading with the types of a
+    /// 10,000-row sample while the whole file is scanned on another thread; if the whole
+    /// file disagrees, the load is rolled back and done again with the whole file's types.
+    pub speculate_from_bytes: u64,
 }
 
 impl Default for IngestOptions {
@@ -167,6 +171,7 @@ impl Default for IngestOptions {
             provenance_columns: false,
             progress: false,
             args: serde_json::json!({}),
+            speculate_from_bytes: 8 * 1024 * 1024,
         }
     }
 }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::inputs::{self, Candidate};
 use super::naming::{TableNames, column_names, table_base_name};
 use super::progress::Progress;
+use super::scan::{Scan, ScanOutcome};
 use super::source::{FileProblem, Table};
 use super::{
     ColumnType, EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedColumn,
@@ -114,6 +115,7 @@ struct Run<'a> {
 /// What is known about a file before its tables: the base of every entry's elaboration.
 struct FileFacts<'s> {
     source: &'s str,
+    path: &'s Path,
     format: String,
     digest: String,
     elaboration: Map<String, Value>,
@@ -209,6 +211,7 @@ impl Run<'_> {
         }
         let facts = FileFacts {
             source,
+            path,
             format: format.clone(),
             digest,
             elaboration,
@@ -225,6 +228,12 @@ impl Run<'_> {
             }
             let prepared = match format.as_str() {
                 "json" | "ndjson" => json::prepare(path, &base),
+                _ if meta.len() >= self.options.speculate_from_bytes => {
+                    match delimited::prepare_speculative(path, &format, &base) {
+                        Ok(Some(table)) => Ok(Ok(table)),
+                        _ => delimited::prepare(path, &format, &base),
+                    }
+                }
                 _ => delimited::prepare(path, &format, &base),
             };
             return match prepared {
@@ -350,23 +359,79 @@ impl Run<'_> {
         table: Table,
         name: String,
     ) -> Result<()> {
+        let mut elaboration = facts.elaboration.clone();
+        elaboration.extend(table.facts.clone());
+        let entry = session.add_entry(facts.source, None, &Value::Object(elaboration))?;
+        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+        let base_name = table.base_name.clone();
+        if self.load(session, facts, &entry, table, &name)? {
+            return Ok(());
+        }
+        // The sample's types did not hold for the whole file: read it the careful way.
+        let problem = match delimited::prepare(facts.path, &facts.format, &base_name) {
+            Ok(Ok(table)) => {
+                if self.load(session, facts, &entry, table, &name)? {
+                    return Ok(());
+                }
+                FileProblem::new(
+                    IssueKind::ScriptError,
+                    "the file changed while it was loaded",
+                    "ingest the file again once it is complete",
+                )
+            }
+            Ok(Err(problem)) => problem,
+            Err(err) => unreadable(err),
+        };
+        session.issue(
+            &Issue::new(problem.kind, problem.message.clone())
+                .entry(&entry)
+                .severity(problem.severity)
+                .remediation(problem.remediation.clone()),
+        )?;
+        session.entry_transition(&entry, FAILED, &problem.message)?;
+        self.reports.push(EntryReport {
+            entry_id: entry,
+            source: facts.source.to_string(),
+            table: None,
+            sheet: None,
+            format: Some(facts.format.clone()),
+            rows: None,
+            columns: None,
+            issues: 0,
+            issues_error: 0,
+            state: FAILED.to_string(),
+            reason: problem.message,
+        });
+        Ok(())
+    }
+
+    /// Loads `table` for `entry`; false when a speculative load found that its sample's types
+    /// do not hold (then nothing was recorded or kept, and the caller loads again).
+    fn load(
+        &mut self,
+        session: &mut Session,
+        facts: &FileFacts,
+        entry: &str,
+        table: Table,
+        name: &str,
+    ) -> Result<bool> {
         let Table {
             sheet,
             facts: format_facts,
-            scan,
+            mut scan,
             numbers_are_typed,
             rows: row_source,
+            mut full_scan,
             ..
         } = table;
         let mut elaboration = facts.elaboration.clone();
         elaboration.extend(format_facts);
-        let entry = session.add_entry(facts.source, None, &Value::Object(elaboration.clone()))?;
-        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+        let speculative = full_scan.is_some();
 
-        let (names, mut issues) = column_names(&scan.headers);
+        let (names, header_issues) = column_names(&scan.headers);
         let declared = self
             .hook
-            .declared_types(facts.source, &name, sheet.as_deref(), &names);
+            .declared_types(facts.source, name, sheet.as_deref(), &names);
         let mut columns: Vec<LoadColumn> = names
             .iter()
             .zip(&scan.stats)
@@ -388,19 +453,8 @@ impl Run<'_> {
                 },
             })
             .collect();
-        issues.extend(scan.issues);
-        if scan.rows == 0 {
-            issues.push(
-                Issue::new(
-                    IssueKind::EmptyFile,
-                    "the file has a header but no data rows; its table is empty",
-                )
-                .severity(Severity::Warning)
-                .remediation("send the file with its data rows"),
-            );
-        }
         let mut report = EntryReport {
-            entry_id: entry.clone(),
+            entry_id: entry.to_string(),
             source: facts.source.to_string(),
             table: None,
             sheet: sheet.clone(),
@@ -413,17 +467,17 @@ impl Run<'_> {
             reason: String::new(),
         };
 
-        let exists = self.conn.table_exists(Some("main"), name.as_str())?;
+        let exists = self.conn.table_exists(Some("main"), name)?;
         let appending = exists && self.options.if_exists == IfExists::Append;
         let mut refusal: Option<Vec<Issue>> = None;
         if exists && self.options.if_exists == IfExists::Fail {
             refusal = Some(vec![Issue::new(IssueKind::TableExists, format!("table {name} already exists and --if-exists is fail; the file was not loaded"))
-                .column(name.clone())
+                .column(name)
                 .remediation("use --if-exists replace or append, or another --table-prefix")]);
         } else if appending {
             match append_columns(
                 self.conn,
-                &name,
+                name,
                 &mut columns,
                 self.options.provenance_columns,
             )? {
@@ -432,85 +486,96 @@ impl Run<'_> {
             }
         }
         if let Some(refusal) = refusal {
-            for issue in issues.iter().chain(&refusal) {
-                session.issue(&issue.clone().entry(&entry))?;
+            if let Some(handle) = full_scan.take() {
+                match handle.join() {
+                    Ok(Ok(ScanOutcome::Done(full))) => scan = full,
+                    _ => return Ok(false),
+                }
+            }
+            for issue in table_issues(&header_issues, &scan).iter().chain(&refusal) {
+                session.issue(&issue.clone().entry(entry))?;
             }
             let reason = refusal[0].message.clone();
             elaboration.insert("outcome".into(), json!(format!("skipped: {reason}")));
             elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
-            session.set_entry_elaboration(&entry, &Value::Object(elaboration))?;
-            session.entry_transition(&entry, SKIPPED, &reason)?;
+            session.set_entry_elaboration(entry, &Value::Object(elaboration))?;
+            session.entry_transition(entry, SKIPPED, &reason)?;
             report.state = SKIPPED.to_string();
             report.reason = reason;
             self.reports.push(report);
-            return Ok(());
+            return Ok(true);
         }
 
         let provenance = self.options.provenance_columns.then(|| Provenance {
             session_id: session.id().to_string(),
-            entry_id: entry.clone(),
+            entry_id: entry.to_string(),
         });
-        let loaded_columns: Vec<LoadedColumn> = scan
-            .headers
-            .iter()
-            .zip(&columns)
-            .zip(&scan.stats)
-            .map(|((header, column), stats)| LoadedColumn {
-                header: header.clone(),
-                name: column.name.clone(),
-                column_type: column.column_type,
-                nulls: stats.nulls,
-            })
-            .collect();
-        elaboration.insert("rows".into(), json!(scan.rows));
-        elaboration.insert("columns".into(), json!(loaded_columns));
         elaboration.insert("if_exists".into(), json!(self.options.if_exists));
 
         let conn = self.conn;
         let progress = &mut self.progress;
+        let mut mispredicted = false;
         let outcome = write_transaction(conn, || {
             if exists && !appending {
-                let drop = format!("DROP TABLE {}", quote_ident(&name));
+                let drop = format!("DROP TABLE {}", quote_ident(name));
                 run_recorded(
                     conn,
                     session,
-                    &entry,
+                    entry,
                     &drop,
                     "replace: the old table goes in the same transaction as the new one comes",
                 )?;
             }
             let offset: i64 = if appending {
                 conn.query_row(
-                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", quote_ident(&name)),
+                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", quote_ident(name)),
                     [],
                     |r| r.get(0),
                 )?
             } else {
-                let create = load::create_table_sql(&name, &columns, provenance.is_some());
+                let create = load::create_table_sql(name, &columns, provenance.is_some());
                 run_recorded(
                     conn,
                     session,
-                    &entry,
+                    entry,
                     &create,
                     "create the table with the inferred types",
                 )?;
                 0
             };
             let insert_started = Instant::now();
-            let rows = load::insert_rows(
+            let inserted = load::insert_rows(
                 conn,
-                &name,
+                name,
                 &columns,
                 provenance.as_ref(),
                 row_source,
                 &mut |rows, bytes| progress.rows(rows, bytes),
-            )?;
+            );
+            if let Some(handle) = full_scan.take() {
+                // The whole file's scan decides: the sample's types must be its types.
+                let types = |s: &Scan| s.stats.iter().map(|c| c.column_type()).collect::<Vec<_>>();
+                match handle.join() {
+                    Ok(Ok(ScanOutcome::Done(full)))
+                        if inserted.is_ok()
+                            && full.headers == scan.headers
+                            && types(&full) == types(&scan) =>
+                    {
+                        scan = full
+                    }
+                    _ => {
+                        mispredicted = true;
+                        return Err(Error::Invalid("the sample's types do not hold".into()));
+                    }
+                }
+            }
+            let rows = inserted?;
             session.exec(
                 &Exec::new(
                     "sql",
-                    load::insert_sql(&name, &columns, provenance.is_some(), 1),
+                    load::insert_sql(name, &columns, provenance.is_some(), 1),
                 )
-                .entry(&entry)
+                .entry(entry)
                 .output(format!("{rows} rows inserted in file order"))
                 .duration(insert_started.elapsed()),
             )?;
@@ -520,28 +585,34 @@ impl Run<'_> {
                     scan.rows
                 )));
             }
-            for issue in &issues {
-                session.issue(&issue.clone().entry(&entry))?;
+            for issue in table_issues(&header_issues, &scan) {
+                session.issue(&issue.entry(entry))?;
             }
+            let loaded_columns = loaded_columns(&scan, &columns);
             let outcome = format!("loaded {rows} rows into {name}");
+            elaboration.insert("rows".into(), json!(scan.rows));
+            elaboration.insert("columns".into(), json!(loaded_columns));
             elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
             elaboration.insert("outcome".into(), json!(outcome.clone()));
             if appending {
                 elaboration.insert("rowid_offset".into(), json!(offset));
             }
-            session.set_entry_elaboration(&entry, &Value::Object(elaboration.clone()))?;
-            session.set_entry_table(&entry, Some(&name))?;
-            session.entry_transition(&entry, INGESTED, &outcome)?;
-            Ok((rows, outcome))
+            session.set_entry_elaboration(entry, &Value::Object(elaboration.clone()))?;
+            session.set_entry_table(entry, Some(name))?;
+            session.entry_transition(entry, INGESTED, &outcome)?;
+            Ok((rows, outcome, loaded_columns))
         });
+        if mispredicted {
+            return Ok(false);
+        }
         match outcome {
-            Ok((rows, outcome)) => {
+            Ok((rows, outcome, loaded_columns)) => {
                 self.last_digests
                     .insert(name.to_ascii_lowercase(), facts.digest.clone());
                 let loaded = LoadedEntry {
-                    entry_id: entry,
+                    entry_id: entry.to_string(),
                     source: facts.source.to_string(),
-                    table: name.clone(),
+                    table: name.to_string(),
                     sheet,
                     format: facts.format.clone(),
                     columns: loaded_columns,
@@ -549,11 +620,12 @@ impl Run<'_> {
                 };
                 self.hook.after_load(session, &loaded)?;
                 self.loaded.push(loaded);
-                report.table = Some(name);
+                report.table = Some(name.to_string());
                 report.rows = Some(rows);
                 report.state = INGESTED.to_string();
                 report.reason = outcome;
             }
+            Err(_) if speculative => return Ok(false),
             Err(err) => {
                 // Rolled back: no table, and none of the issues above were kept; record them
                 // again with the failure.
@@ -563,25 +635,57 @@ impl Run<'_> {
                     IssueKind::ScriptError
                 };
                 let reason = format!("the load failed and was rolled back: {err}");
-                for issue in &issues {
-                    session.issue(&issue.clone().entry(&entry))?;
+                for issue in table_issues(&header_issues, &scan) {
+                    session.issue(&issue.entry(entry))?;
                 }
                 session.issue(
                     &Issue::new(kind, reason.clone())
-                        .entry(&entry)
+                        .entry(entry)
                         .remediation("fix the cause and ingest the file again"),
                 )?;
                 elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
                 elaboration.insert("outcome".into(), json!(format!("failed: {reason}")));
-                session.set_entry_elaboration(&entry, &Value::Object(elaboration))?;
-                session.entry_transition(&entry, FAILED, &reason)?;
+                session.set_entry_elaboration(entry, &Value::Object(elaboration))?;
+                session.entry_transition(entry, FAILED, &reason)?;
                 report.state = FAILED.to_string();
                 report.reason = reason;
             }
         }
         self.reports.push(report);
-        Ok(())
+        Ok(true)
     }
+}
+
+/// The issues of a table: its header's, pass 1's, and a warning when it has no data rows.
+fn table_issues(header_issues: &[Issue], scan: &Scan) -> Vec<Issue> {
+    let mut issues = header_issues.to_vec();
+    issues.extend(scan.issues.iter().cloned());
+    if scan.rows == 0 {
+        issues.push(
+            Issue::new(
+                IssueKind::EmptyFile,
+                "the file has a header but no data rows; its table is empty",
+            )
+            .severity(Severity::Warning)
+            .remediation("send the file with its data rows"),
+        );
+    }
+    issues
+}
+
+/// The columns as the elaboration and the hook see them.
+fn loaded_columns(scan: &Scan, columns: &[LoadColumn]) -> Vec<LoadedColumn> {
+    scan.headers
+        .iter()
+        .zip(columns)
+        .zip(&scan.stats)
+        .map(|((header, column), stats)| LoadedColumn {
+            header: header.clone(),
+            name: column.name.clone(),
+            column_type: column.column_type,
+            nulls: stats.nulls,
+        })
+        .collect()
 }
 
 /// Runs one statement a user would want to see, and records it as an exec row.

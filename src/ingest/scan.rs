@@ -31,6 +31,15 @@ pub enum ScanOutcome {
 /// Reads every record of `source`. With `check_utf8`, stops at the first record that is not
 /// valid UTF-8 so the caller can read the file again in another encoding.
 pub fn scan(source: &mut dyn RowSource, check_utf8: bool) -> crate::Result<ScanOutcome> {
+    scan_rows(source, check_utf8, u64::MAX)
+}
+
+/// As [`scan`], reading at most `limit` data rows.
+pub fn scan_rows(
+    source: &mut dyn RowSource,
+    check_utf8: bool,
+    limit: u64,
+) -> crate::Result<ScanOutcome> {
     let mut record = ByteRecord::new();
     if !source.read(&mut record)? {
         return Ok(ScanOutcome::NoHeader);
@@ -47,7 +56,7 @@ pub fn scan(source: &mut dyn RowSource, check_utf8: bool) -> crate::Result<ScanO
     let mut stats = vec![ColumnStats::default(); width];
     let mut issues = Vec::new();
     let mut rows: u64 = 0;
-    while source.read(&mut record)? {
+    while rows < limit && source.read(&mut record)? {
         let skipped = source.blank_lines_before();
         for _ in 0..skipped {
             issues.push(

@@ -3,7 +3,7 @@
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::scan::Scan;
+use super::scan::{Scan, ScanOutcome};
 use crate::state::{IssueKind, Severity};
 
 /// Records of cells in file order; the first record is the header. Empty cells are NULL.
@@ -32,6 +32,8 @@ pub struct Table {
     pub numbers_are_typed: bool,
     /// A fresh source positioned after the header.
     pub rows: Box<dyn RowSource>,
+    /// When `scan` covers only a sample: the scan of the whole file, running meanwhile.
+    pub full_scan: Option<std::thread::JoinHandle<crate::Result<ScanOutcome>>>,
 }
 
 impl Table {
@@ -54,6 +56,7 @@ impl Table {
             scan,
             numbers_are_typed,
             rows,
+            full_scan: None,
         })
     }
 }
