@@ -21,7 +21,7 @@ use super::{
 };
 use crate::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
 use crate::sql::{quote_ident, write_transaction};
-use crate::state::states::{FAILED, INGESTED, INGESTING, SKIPPED, UNCHANGED};
+use crate::state::states::{FAILED, INGESTED, INGESTING, INTERRUPTED, SKIPPED, UNCHANGED};
 use crate::state::{Exec, Issue, IssueKind, Session, Severity, StateDb};
 use crate::{Error, Result};
 
@@ -57,7 +57,19 @@ pub fn ingest(
         progress: Progress::new(options.progress, candidates.len()),
     };
     for candidate in &candidates {
-        run.candidate(&mut session, candidate)?;
+        // Ctrl-C or SIGTERM: stop between files, or between row batches (the file's
+        // transaction rolls back), and record the session INTERRUPTED.
+        let outcome =
+            crate::interrupt::check().and_then(|()| run.candidate(&mut session, candidate));
+        if let Err(Error::Interrupted) = outcome {
+            let done = run.reports.len();
+            session.finish_interrupted(&format!(
+                "interrupted (Ctrl-C or SIGTERM) after {done} entries of {} files; the file being loaded was rolled back",
+                candidates.len()
+            ))?;
+            return Err(Error::Interrupted);
+        }
+        outcome?;
         run.progress.file_done();
     }
     run.progress.finish();
@@ -624,6 +636,14 @@ impl Run<'_> {
                 report.rows = Some(rows);
                 report.state = INGESTED.to_string();
                 report.reason = outcome;
+            }
+            Err(Error::Interrupted) => {
+                session.entry_transition(
+                    entry,
+                    INTERRUPTED,
+                    "interrupted (Ctrl-C or SIGTERM); the load was rolled back",
+                )?;
+                return Err(Error::Interrupted);
             }
             Err(_) if speculative => return Ok(false),
             Err(err) => {
