@@ -8,7 +8,6 @@
 mod common;
 mod robust;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -88,56 +87,12 @@ fn assert_no_partial_table(db: &Path) {
     }
 }
 
-/// Where the killed run was, read from what it left (before anything else opens the file).
-fn phase(db: &Path, sessions_before: i64) -> String {
-    if !db.exists()
-        || count(
-            db,
-            "SELECT count(*) FROM sqlite_master WHERE name = 'orchestration_session'",
-        ) == 0
-    {
-        return "creating the schema".into();
-    }
-    let sessions = count(db, "SELECT count(*) FROM orchestration_session");
-    if sessions == sessions_before {
-        return "opening, before the session".into();
-    }
-    let left = unfinished_sessions(db);
-    let Some(session) = left.last() else {
-        return "after finishing".into();
-    };
-    let entries: Vec<String> = column(
-        db,
-        &format!("SELECT orchestration_session_entry_id FROM orchestration_session_entry WHERE session_id = '{session}' ORDER BY rowid"),
-    )
-    .into_iter()
-    .flatten()
-    .collect();
-    match entries.last() {
-        None => "session begun, no script yet".into(),
-        Some(entry) => {
-            let state = latest_state(db, session, Some(entry));
-            if state == "surveilr_orch_completed" && entries.len() == 3 {
-                "finishing the session".into()
-            } else if state == "surveilr_orch_completed" {
-                format!(
-                    "between scripts {} and {}",
-                    entries.len(),
-                    entries.len() + 1
-                )
-            } else {
-                format!("in script {}", entries.len())
-            }
-        }
-    }
-}
-
-/// Runs the scripts to completion; checks every table is whole. Returns how long it took.
-fn run_to_completion(db: &Path, scripts: &[String]) -> Duration {
+/// Runs the scripts to completion; checks every table is whole. Returns the run's time.
+fn orchestrate_to_completion(db: &Path, scripts: &[String]) -> Duration {
     let started = Instant::now();
     let out = run(db, &orchestrate_args(scripts));
+    let took = started.elapsed();
     assert_status(&out, 0);
-    let elapsed = started.elapsed();
     assert_integrity(db);
     assert_eq!(
         user_tables(db),
@@ -147,77 +102,28 @@ fn run_to_completion(db: &Path, scripts: &[String]) -> Duration {
             ("two".to_string(), ROWS)
         ],
     );
-    assert_eq!(
-        latest_state(db, &column(db, "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1")[0].clone().unwrap(), None),
-        "COMPLETED"
-    );
-    elapsed
+    assert_eq!(latest_state(db, &latest_session(db), None), "COMPLETED");
+    took
 }
 
 #[test]
 fn sigkill_at_random_moments_of_an_orchestration_loses_nothing() {
     let (_dir, db, scripts) = setup();
     let args = orchestrate_args(&scripts);
-    let mut rng = Rng::from_env(7);
-    // The first kills land while the file and schema are being made; then the run's length
-    // (measured on a complete run) spreads them over every phase.
-    let mut span = Duration::from_millis(40);
-    let wanted = kills(20);
-    let mut phases: BTreeMap<String, usize> = BTreeMap::new();
-    let mut killed = 0;
-    let mut abandoned = 0;
-    for attempt in 0..wanted * 3 {
-        if killed == wanted {
-            break;
-        }
-        let sessions_before = if db.exists() {
-            count(&db, "SELECT count(*) FROM orchestration_session")
-        } else {
-            0
-        };
-        let after = rng.duration(span);
-        match kill_after(&db, &args, after) {
-            Killed::Exited(status) => {
-                assert_eq!(
-                    status.code(),
-                    Some(0),
-                    "attempt {attempt}: run ended on its own"
-                );
-                *phases.entry("ended before the kill".into()).or_default() += 1;
-            }
-            Killed::Killed => {
-                killed += 1;
-                let phase = if db.exists() {
-                    phase(&db, sessions_before)
-                } else {
-                    "before the file".into()
-                };
-                *phases.entry(phase).or_default() += 1;
-                if db.exists() {
-                    assert_integrity(&db);
-                    assert_no_partial_table(&db);
-                    let left = unfinished_sessions(&db);
-                    abandoned += assert_abandoned_by_next_run(&db, &left);
-                    assert_integrity(&db);
-                }
-            }
-        }
-        // The same command, run again, completes and makes every table whole.
-        let took = run_to_completion(&db, &scripts);
-        if attempt >= 3 {
-            span = took;
-        }
-    }
-    eprintln!("{killed} kills, {abandoned} sessions abandoned; phases: {phases:#?}");
-    assert_eq!(killed, wanted, "phases: {phases:?}");
-    assert!(
-        abandoned > 0,
-        "no kill left a session to abandon: {phases:?}"
+    let summary = kill_loop(
+        &db,
+        &KillPlan {
+            args: &args,
+            kills: 20,
+            seed: 7,
+            earliest: 0.0,
+            entries: 3,
+            before_each: &|_| {},
+            no_partial: &assert_no_partial_table,
+            complete: &|db| orchestrate_to_completion(db, &scripts),
+        },
     );
-    assert!(
-        phases.len() >= 4,
-        "kills covered too few phases: {phases:?}"
-    );
+    summary.assert_covered(4);
 }
 
 #[test]
@@ -266,7 +172,7 @@ fn ctrl_c_stops_between_scripts_and_records_interrupted() {
     assert!(unfinished_sessions(&db).is_empty());
     // Nothing is left for the next run to abandon, and running again completes.
     assert_eq!(assert_abandoned_by_next_run(&db, &[]), 0);
-    run_to_completion(&db, &scripts);
+    orchestrate_to_completion(&db, &scripts);
 }
 
 #[test]
@@ -301,5 +207,204 @@ fn a_second_ctrl_c_ends_at_once_and_the_next_run_abandons_the_session() {
     .unwrap();
     let state = latest_state(&db, &session, None);
     assert!(state == "ABANDONED" || state == "INTERRUPTED", "{state}");
-    run_to_completion(&db, &scripts);
+    orchestrate_to_completion(&db, &scripts);
+}
+
+/// Rows of the large file: a few MB, a couple of seconds for a debug build.
+const BIG_ROWS: i64 = 40_000;
+/// Files of the folder, and rows in each.
+const FILES: i64 = 60;
+const FILE_ROWS: i64 = 40;
+
+fn ingest_args(path: &Path) -> Vec<String> {
+    vec![
+        "ingest".into(),
+        "--no-progress".into(),
+        path.display().to_string(),
+    ]
+}
+
+/// A CSV of `BIG_ROWS` rows with quoted cells, numbers and codes; every row holds the
+/// generation `g`, so an old load and a new one can be told apart.
+fn write_big_csv(path: &Path, g: usize) {
+    let mut text = String::from("id,g,name,amount,code,note\n");
+    for i in 1..=BIG_ROWS {
+        text.push_str(&format!(
+            "{i},{g},name {i},{}.5,{:03},\"note, with a comma and \"\"quotes\"\" {i}\"\n",
+            i * 3,
+            i % 1000
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Every table present is one whole generation of its file, in file order.
+fn assert_big_table_whole(db: &Path) {
+    for (table, rows) in user_tables(db) {
+        assert_eq!((table.as_str(), rows), ("big", BIG_ROWS));
+        let ordered = count(
+            db,
+            "SELECT count(*) FROM big WHERE rowid = id AND code = printf('%03d', id % 1000)",
+        );
+        assert_eq!(ordered, BIG_ROWS);
+        assert_eq!(count(db, "SELECT count(DISTINCT g) FROM big"), 1);
+    }
+}
+
+/// Runs the ingest to completion: every table there, each of generation `g`. Returns the
+/// run's time.
+fn ingest_to_completion(db: &Path, path: &Path, tables: usize, g: usize) -> Duration {
+    let args = ingest_args(path);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let out = run(db, &args);
+    let took = started.elapsed();
+    assert_status(&out, 0);
+    assert_integrity(db);
+    let found = user_tables(db);
+    assert_eq!(found.len(), tables);
+    let conn = connect(db);
+    for (table, _) in found {
+        let sql = format!("SELECT count(*) FROM {table} WHERE g <> {g}");
+        let other: i64 = conn.query_row(&sql, [], |row| row.get(0)).unwrap();
+        assert_eq!(other, 0, "{table} is not of generation {g}");
+    }
+    assert_eq!(latest_state(db, &latest_session(db), None), "COMPLETED");
+    took
+}
+
+#[test]
+fn sigkill_at_random_moments_of_a_large_file_ingest_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let big = dir.path().join("big.csv");
+    let generation = std::cell::Cell::new(0);
+    let args = ingest_args(&big);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let summary = kill_loop(
+        &db,
+        &KillPlan {
+            args: &args,
+            kills: 10,
+            seed: 11,
+            earliest: 0.4,
+            entries: 1,
+            before_each: &|attempt| {
+                generation.set(attempt);
+                write_big_csv(&big, attempt);
+            },
+            no_partial: &assert_big_table_whole,
+            complete: &|db| {
+                let took = ingest_to_completion(db, &big, 1, generation.get());
+                assert_big_table_whole(db);
+                took
+            },
+        },
+    );
+    summary.assert_covered(3);
+}
+
+/// `FILES` small CSVs: file k holds `FILE_ROWS` rows of (k, n, g).
+fn write_folder(folder: &Path, g: usize) {
+    std::fs::create_dir_all(folder).unwrap();
+    for k in 0..FILES {
+        let mut text = String::from("k,n,g\n");
+        for n in 1..=FILE_ROWS {
+            text.push_str(&format!("{k},{n},{g}\n"));
+        }
+        std::fs::write(folder.join(format!("f{k:03}.csv")), text).unwrap();
+    }
+}
+
+/// Every table present holds exactly its file's rows, of one generation.
+fn assert_folder_tables_whole(db: &Path) {
+    let conn = connect(db);
+    for (table, rows) in user_tables(db) {
+        let k: i64 = table
+            .strip_prefix('f')
+            .and_then(|k| k.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected table {table}"));
+        assert_eq!(rows, FILE_ROWS, "table {table}");
+        let sql = format!("SELECT sum(k = {k} AND n = rowid), count(DISTINCT g) FROM {table}");
+        let (in_order, generations): (i64, i64) = conn
+            .query_row(&sql, [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap();
+        assert_eq!((in_order, generations), (FILE_ROWS, 1), "table {table}");
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments_of_a_folder_ingest_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let folder = dir.path().join("incoming");
+    let generation = std::cell::Cell::new(0);
+    let args = ingest_args(&folder);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let summary = kill_loop(
+        &db,
+        &KillPlan {
+            args: &args,
+            kills: 10,
+            seed: 13,
+            earliest: 0.0,
+            entries: FILES as usize,
+            before_each: &|attempt| {
+                generation.set(attempt);
+                write_folder(&folder, attempt);
+            },
+            no_partial: &assert_folder_tables_whole,
+            complete: &|db| {
+                let took = ingest_to_completion(db, &folder, FILES as usize, generation.get());
+                assert_folder_tables_whole(db);
+                took
+            },
+        },
+    );
+    summary.assert_covered(4);
+}
+
+#[test]
+fn ctrl_c_stops_an_ingest_at_a_safe_point_and_records_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let folder = dir.path().join("incoming");
+    write_folder(&folder, 1);
+    run(&db, &["init"]);
+    let args = ingest_args(&folder);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = spawn(&db, &args);
+    let started = Instant::now();
+    while count(&db, "SELECT count(*) FROM orchestration_session_entry") < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no file started"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    assert_status(&output, 130);
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_integrity(&db);
+    assert_folder_tables_whole(&db);
+    let loaded = user_tables(&db).len() as i64;
+    assert!(loaded < FILES, "the signal did not stop the run");
+    let session = latest_session(&db);
+    assert_eq!(latest_state(&db, &session, None), "INTERRUPTED");
+    let reason = column(
+        &db,
+        "SELECT transition_reason FROM orchestration_session_state WHERE to_state = 'INTERRUPTED'",
+    );
+    assert!(
+        reason[0].as_deref().unwrap_or("").contains("interrupt"),
+        "{reason:?}"
+    );
+    assert!(unfinished_sessions(&db).is_empty());
+    assert_abandoned_by_next_run(&db, &[]);
+    ingest_to_completion(&db, &folder, FILES as usize, 1);
 }

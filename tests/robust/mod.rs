@@ -3,6 +3,7 @@
 //! database must pass after whatever happened to the process writing it.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -201,20 +202,200 @@ pub fn assert_abandoned_by_next_run(db: &Path, left: &[String]) -> usize {
 
 /// Every user table (not the orchestration tables) with its row count.
 pub fn user_tables(db: &Path) -> Vec<(String, i64)> {
-    let names: Vec<String> = column(
-        db,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    )
-    .into_iter()
-    .flatten()
-    .filter(|name| !rssd::state::TABLES.contains(&name.as_str()))
-    .collect();
+    let conn = connect(db);
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(|row| row.unwrap())
+        .filter(|name: &String| !rssd::state::TABLES.contains(&name.as_str()))
+        .collect();
     names
         .into_iter()
         .map(|name| {
             let sql = format!("SELECT count(*) FROM {}", rssd::sql::quote_ident(&name));
-            let rows = count(db, &sql);
+            let rows = conn.query_row(&sql, [], |row| row.get(0)).unwrap();
             (name, rows)
         })
         .collect()
+}
+
+/// The latest session's id.
+pub fn latest_session(db: &Path) -> String {
+    column(
+        db,
+        "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1",
+    )[0]
+    .clone()
+    .expect("a session")
+}
+
+/// Where a killed run was, read from what it left (before anything else opens the file).
+pub fn phase(db: &Path, sessions_before: i64, entries_expected: usize) -> String {
+    if !db.exists() {
+        return "before the file".into();
+    }
+    let made = "SELECT count(*) FROM sqlite_master WHERE name = 'orchestration_session'";
+    if count(db, made) == 0 {
+        return "creating the schema".into();
+    }
+    if count(db, "SELECT count(*) FROM orchestration_session") == sessions_before {
+        return "opening, before the session".into();
+    }
+    let Some(session) = unfinished_sessions(db).pop() else {
+        return "after finishing, before exit".into();
+    };
+    let entries: Vec<String> = column(
+        db,
+        &format!(
+            "SELECT orchestration_session_entry_id FROM orchestration_session_entry
+             WHERE session_id = '{session}' ORDER BY rowid"
+        ),
+    )
+    .into_iter()
+    .flatten()
+    .collect();
+    match entries.last() {
+        None => "session begun, reading the first file before its entry".into(),
+        Some(entry) => {
+            let state = latest_state(db, &session, Some(entry));
+            let which = if entries.len() == 1 {
+                "the first"
+            } else {
+                "a later"
+            };
+            if !rssd::state::states::is_final(&state) {
+                format!("inside {which} entry ({state})")
+            } else if entries.len() < entries_expected {
+                "between entries".into()
+            } else {
+                "after the last entry, finishing the session".into()
+            }
+        }
+    }
+}
+
+/// Kills seen per phase by [`kill_loop`].
+pub struct KillSummary {
+    pub killed: usize,
+    pub abandoned: usize,
+    pub phases: BTreeMap<String, usize>,
+}
+
+impl KillSummary {
+    /// At least `phases` distinct phases were hit by a kill, and a session was abandoned.
+    pub fn assert_covered(&self, phases: usize) {
+        eprintln!(
+            "{} kills, {} sessions abandoned; phases: {:#?}",
+            self.killed, self.abandoned, self.phases
+        );
+        assert!(
+            self.abandoned > 0,
+            "no kill left a session: {:?}",
+            self.phases
+        );
+        let hit = self
+            .phases
+            .keys()
+            .filter(|p| !p.starts_with("ended"))
+            .count();
+        assert!(
+            hit >= phases,
+            "kills covered too few phases: {:?}",
+            self.phases
+        );
+    }
+}
+
+/// What a crash test runs, kills and checks.
+pub struct KillPlan<'a> {
+    pub args: &'a [&'a str],
+    /// Kills to land (`RSSD_CRASH_KILLS` overrides).
+    pub kills: usize,
+    pub seed: u64,
+    /// Kills land between this fraction of a complete run's length and its end (after the
+    /// first few attempts, which aim at creating the file).
+    pub earliest: f64,
+    /// Entries a complete run makes (to tell "between entries" from "finishing").
+    pub entries: usize,
+    /// Called with the attempt number before each run to be killed: changes the input so
+    /// the run has real work to do (a file loaded already would be `UNCHANGED`).
+    pub before_each: &'a dyn Fn(usize),
+    /// Checks that every table present is whole.
+    pub no_partial: &'a dyn Fn(&Path),
+    /// Runs the same command to completion and checks that everything is loaded; returns
+    /// how long the run itself took.
+    pub complete: &'a dyn Fn(&Path) -> Duration,
+}
+
+/// Starts the command again and again, each time killing it with SIGKILL at a seeded random
+/// moment of its run, until the wanted kills have landed. After each kill: integrity, every
+/// table present whole, the session marked `ABANDONED` by the next rssd, and the same
+/// command run again completes and loads everything.
+pub fn kill_loop(db: &Path, plan: &KillPlan) -> KillSummary {
+    let (args, wanted, seed) = (plan.args, kills(plan.kills), plan.seed);
+    let mut rng = Rng::from_env(seed);
+    // The first kills land while the file and schema are made; then the length of a complete
+    // run spreads them over every phase.
+    let mut span = Duration::from_millis(40);
+    let mut summary = KillSummary {
+        killed: 0,
+        abandoned: 0,
+        phases: BTreeMap::new(),
+    };
+    for attempt in 0..wanted * 3 {
+        if summary.killed == wanted {
+            break;
+        }
+        let sessions_before = if db.exists()
+            && count(
+                db,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'orchestration_session'",
+            ) == 1
+        {
+            count(db, "SELECT count(*) FROM orchestration_session")
+        } else {
+            0
+        };
+        (plan.before_each)(attempt);
+        let after = if attempt >= 3 {
+            span.mul_f64(plan.earliest) + rng.duration(span.mul_f64(1.0 - plan.earliest))
+        } else {
+            rng.duration(span)
+        };
+        match kill_after(db, args, after) {
+            Killed::Exited(status) => {
+                assert!(
+                    status.code().is_some_and(|c| c == 0 || c == 1),
+                    "attempt {attempt}: {status}"
+                );
+                *summary
+                    .phases
+                    .entry("ended before the kill".into())
+                    .or_default() += 1;
+            }
+            Killed::Killed => {
+                summary.killed += 1;
+                *summary
+                    .phases
+                    .entry(phase(db, sessions_before, plan.entries))
+                    .or_default() += 1;
+                if db.exists() {
+                    assert_integrity(db);
+                    (plan.no_partial)(db);
+                    let left = unfinished_sessions(db);
+                    summary.abandoned += assert_abandoned_by_next_run(db, &left);
+                    assert_integrity(db);
+                }
+            }
+        }
+        let took = (plan.complete)(db);
+        // The longest complete run seen (a rerun after a kill may have less left to do).
+        if attempt >= 3 {
+            span = span.max(took);
+        }
+    }
+    assert_eq!(summary.killed, wanted, "phases: {:?}", summary.phases);
+    summary
 }
