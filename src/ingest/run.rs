@@ -872,7 +872,7 @@ fn unreadable(err: impl std::fmt::Display) -> FileProblem {
 }
 
 /// The format a file's extension names, if rssd reads it.
-fn format_of(path: &Path) -> Option<String> {
+pub(super) fn format_of(path: &Path) -> Option<String> {
     let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
     let format = match extension.as_str() {
         "csv" | "tsv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods" | "json" => extension.as_str(),
