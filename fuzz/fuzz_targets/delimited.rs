@@ -1,13 +1,11 @@
-//! Fuzz target: bytes as a delimited file through `rssd ingest` (see common.rs). The first
-//! byte picks the extension (`.csv`, `.tsv` or `.txt`, which sniff differently).
+//! Fuzz target: bytes as a delimited file through `rssd ingest` (see common.rs); the first
+//! byte picks the extension (`rssd::ingest::fuzzing::delimited_input`).
 #![no_main]
 
 mod common;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else {
-        return;
-    };
-    let extension = ["csv", "tsv", "txt"][usize::from(pick % 3)];
-    common::check(rest, extension);
+    if let Some((extension, file)) = rssd::ingest::fuzzing::delimited_input(data) {
+        common::check(file, extension);
+    }
 });

@@ -56,8 +56,8 @@ pub fn read_tables(path: &Path) -> crate::Result<Option<Vec<ReadTable>>> {
     Ok(Some(read))
 }
 
-/// Writes `bytes` to `dir/input.<extension>`, ingests it into `db`, and compares every
-/// loaded table with what the readers read: same rows in file order, each cell's text given
+/// Writes `bytes` to `dir/input_<ext>.<ext>`, ingests it into `db`, and compares every
+/// table it loads (`UNCHANGED` ones were compared when first loaded) with what the readers read: same rows in file order, each cell's text given
 /// back exactly (an empty cell is NULL; a short row's missing cells are NULL). Errors from
 /// the readers or the load are not differences: ingest records them as issues.
 pub fn ingest_and_compare(db: &StateDb, dir: &Path, bytes: &[u8], extension: &str) -> Comparison {
@@ -77,7 +77,9 @@ pub struct Comparison {
 
 fn compare_into(db: &StateDb, dir: &Path, bytes: &[u8], extension: &str, out: &mut Comparison) {
     let differences = &mut out.differences;
-    let path = dir.join(format!("input.{extension}"));
+    // One table name per extension: the same bytes loaded before under another extension
+    // would otherwise be UNCHANGED here without being readable as this one.
+    let path = dir.join(format!("input_{extension}.{extension}"));
     if let Err(err) = std::fs::write(&path, bytes) {
         differences.push(format!("cannot write the input: {err}"));
         return;
@@ -101,7 +103,7 @@ fn compare_into(db: &StateDb, dir: &Path, bytes: &[u8], extension: &str, out: &m
     let loaded: Vec<_> = summary
         .entries
         .iter()
-        .filter(|e| e.state == "INGESTED" || e.state == "UNCHANGED")
+        .filter(|e| e.state == "INGESTED")
         .collect();
     if loaded.len() > read.len() {
         differences.push(format!(
@@ -188,4 +190,11 @@ fn compare(table: &ReadTable, loaded: &[Vec<Option<Vec<u8>>>], differences: &mut
             }
         }
     }
+}
+
+/// How the delimited fuzz target reads its input: the first byte picks the extension
+/// (`.csv`, `.tsv` or `.txt`, which sniff differently), the rest is the file.
+pub fn delimited_input(data: &[u8]) -> Option<(&'static str, &[u8])> {
+    let (&pick, rest) = data.split_first()?;
+    Some((["csv", "tsv", "txt"][usize::from(pick % 3)], rest))
 }
