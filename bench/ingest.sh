@@ -42,7 +42,7 @@ fi
 [ -d small ] && [ "$(ls small | wc -l)" = "$SMALL_FILES" ] || { rm -rf small; "$VENV/bin/python" "$ROOT/bench/gen.py" small small "$SMALL_FILES" 10; }
 [ -f book.xlsx ] || "$VENV/bin/python" "$ROOT/bench/gen.py" xlsx book.xlsx "$XLSX_ROWS"
 
-# measure NAME CMD...: runs CMD under /usr/bin/time -v; sets WALL (s) and RSS (MB).
+# measure NAME CMD...: runs CMD under /usr/bin/time -v; sets WALL (s), CPU (s) and RSS (MB).
 measure() {
     local name=$1
     shift
@@ -54,8 +54,10 @@ measure() {
     fi
     WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$log")
     RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+    CPU=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$log")
     rm -f "$log"
-    printf '%-34s %8.2f s %7s MB\n' "$name" "$WALL" "$RSS"
+    # CPU (user + system, all threads) is less disturbed by other load than wall time.
+    printf '%-34s %8.2f s wall %7.2f s cpu %6s MB\n' "$name" "$WALL" "$CPU" "$RSS"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rate() { awk -v r="$1" -v s="$2" 'BEGIN { printf "%.0f", r / s }'; }
@@ -67,6 +69,7 @@ echo
 rm -f s1.db d1.db d1.duckdb r1.db*
 measure "sqlite3 .import (all TEXT)" sqlite3 s1.db ".mode csv" ".import data.csv t"
 T_SQLITE=$WALL
+C_SQLITE=$CPU
 if "$VENV/bin/duckdb" -c "INSTALL sqlite; LOAD sqlite;" >/dev/null 2>&1; then
     measure "duckdb read_csv -> sqlite file" "$VENV/bin/duckdb" -c "LOAD sqlite; ATTACH 'd1.db' AS s (TYPE sqlite); CREATE TABLE s.t AS SELECT * FROM read_csv('data.csv');"
 else
@@ -80,12 +83,14 @@ if [ "${SQLITE_UTILS:-0}" = 1 ]; then
     rm -f u1.db
     measure "sqlite-utils insert --csv" "$VENV/bin/sqlite-utils" insert u1.db t data.csv --csv --detect-types
 fi
+C_RSSD=$CPU
 echo "   rssd / sqlite3 = $(ratio "$T_RSSD" "$T_SQLITE") (target <= 0.60); rssd / duckdb = $(ratio "$T_RSSD" "$T_DUCK"); rssd $(rate "$ROWS" "$T_RSSD") rows/s"
+echo "   cpu: rssd / sqlite3 = $(ratio "$C_RSSD" "$C_SQLITE")"
 echo "   rssd column types: $(sqlite3 r1.db "SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('data')")"
 echo
 
 rm -f r2.db*
-measure "rssd ingest big.csv (1 GB)" "$RSSD" -d r2.db ingest --no-progress big.csv
+measure "rssd ingest big.csv ($(du -m big.csv | cut -f1) MB)" "$RSSD" -d r2.db ingest --no-progress big.csv
 echo "   peak RSS ${RSS} MB (target < 100 MB); $(rate "$((ROWS * BIG_COPIES))" "$WALL") rows/s"
 rm -f r2.db*
 echo

@@ -4,6 +4,10 @@ set -euo pipefail
 
 need_apt=()
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+# The browser test of the HTML report opens it in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# Peak memory of the bounded-report test (GNU time -v).
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq

@@ -22,8 +22,10 @@ pub mod interrupt;
 mod load;
 pub mod orchestrate;
 pub mod output;
+pub mod report;
 pub mod sql;
 pub mod state;
+pub mod validate;
 
 pub use error::{Error, Result};
 

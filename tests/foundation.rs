@@ -373,7 +373,10 @@ fn a_session_recorded_through_the_api_shows_in_sessions_and_show() {
     let md = column(&path, "SELECT diagnostics_md FROM orchestration_session")[0]
         .clone()
         .unwrap();
-    assert!(md.contains("| in/b.bin | - | FAILED | - | 2 |"), "{md}");
+    assert!(
+        md.contains("| 2 | `in/b.bin` | - | FAILED | - | 2 | 2 | 0 |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -392,56 +395,30 @@ fn unknown_session_is_a_clear_error_with_exit_2() {
     assert!(stderr(&out).contains("no sessions yet"), "{}", stderr(&out));
 }
 
-const HOLD_ENV: &str = "RSSD_TEST_HOLD_SESSION_DB";
-
 /// Not a test of its own: the child process of the abandonment test. It begins a session
 /// through the library and waits to be killed.
 #[test]
 #[ignore]
 fn hold_a_session_open_until_killed() {
-    let Ok(path) = std::env::var(HOLD_ENV) else {
-        return;
-    };
-    let db = StateDb::open(&path, &OpenOptions::default()).unwrap();
-    let mut session = db
-        .begin_session("ingest", &json!({"argv": ["held"]}))
-        .unwrap();
-    let entry = session.add_entry("big.csv", None, &json!({})).unwrap();
-    session
-        .entry_transition(&entry, states::INGESTING, "loading")
-        .unwrap();
-    std::fs::write(format!("{path}.ready"), session.id()).unwrap();
-    std::thread::sleep(Duration::from_secs(120));
+    hold_session_until_killed(|session| {
+        let entry = session.add_entry("big.csv", None, &json!({})).unwrap();
+        session
+            .entry_transition(&entry, states::INGESTING, "loading")
+            .unwrap();
+    });
 }
 
 #[test]
 fn a_killed_session_is_marked_abandoned_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("killed.db");
-    let ready = dir.path().join("killed.db.ready");
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "hold_a_session_open_until_killed",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(HOLD_ENV, &db)
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready.exists() {
-        assert!(Instant::now() < deadline, "child never began its session");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let session_id = std::fs::read_to_string(&ready).unwrap();
+    let holder = spawn_holder(&db, "hold_a_session_open_until_killed");
 
     // While the owner lives, nobody marks its session.
     let live = json_stdout(&run(&db, &["sessions", "--format", "json"]));
     assert_eq!(live[0]["state"], "RUNNING");
 
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let session_id = holder.kill();
     let out = run(&db, &["sessions", "--format", "json"]);
     assert_status(&out, 0);
     let listing = json_stdout(&out);

@@ -738,9 +738,18 @@ fn names_prefixes_collisions_provenance_and_stdin() {
             "skip*",
             "--table-prefix",
             "",
+            "--nature",
+            "partner-feed",
             "--format",
             "json",
         ],
+    );
+    assert_eq!(
+        column(
+            &db,
+            "SELECT orchestration_nature_id FROM orchestration_session"
+        ),
+        [Some("partner-feed".to_string())]
     );
     assert_status(&out, 0);
     let tables = entry_tables(&json_stdout(&out));
@@ -986,4 +995,57 @@ fn a_speculative_load_gives_the_same_table_as_a_careful_one() {
         1,
         "the rolled-back attempt leaves no exec row"
     );
+}
+
+#[test]
+fn the_state_database_in_a_walked_folder_is_not_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.csv");
+    write(dir.path(), "data.csv", "a\n1\n");
+    assert_status(&ingest(&db, &[text(dir.path())]), 0);
+    // The database (even named .csv) and its -wal/-shm files are skipped on the next walk too.
+    let out = ingest(&db, &[text(dir.path()), "--format", "json"]);
+    assert_status(&out, 0);
+    let sources: Vec<String> = json_stdout(&out)["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sources, [text(&dir.path().join("data.csv")).to_string()]);
+}
+
+#[test]
+fn report_option_writes_the_ingest_report_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let good = write(
+        dir.path(),
+        "visits.csv",
+        "id,name\n1,Ann\n2,<script>alert(1)</script>\n",
+    );
+    let ragged = write(dir.path(), "ragged.csv", "a,b\n1,2,3\n");
+    let report = dir.path().join("run.md");
+    let out = ingest(
+        &db,
+        &[text(&good), text(&ragged), "--report", text(&report)],
+    );
+    assert_status(&out, 1);
+    let md = std::fs::read_to_string(&report).unwrap();
+    let session = column(
+        &db,
+        "SELECT orchestration_session_id FROM orchestration_session",
+    )[0]
+    .clone()
+    .unwrap();
+    assert!(md.contains(&session), "{md}");
+    assert!(
+        md.contains("visits.csv") && md.contains("ragged.csv") && md.contains("Ragged Row"),
+        "{md}"
+    );
+
+    // An unknown report format is refused before any file is read or recorded.
+    let out = ingest(&db, &[text(&good), "--report", "run.docx"]);
+    assert_status(&out, 2);
+    assert_eq!(count(&db, "SELECT count(*) FROM orchestration_session"), 1);
 }

@@ -866,3 +866,59 @@ fn without_a_session_of_its_own_a_script_sees_the_latest_unfinished_one() {
     );
     assert_eq!(rows, serde_json::json!([{"id": null, "active": 0}]));
 }
+
+#[test]
+fn report_option_writes_the_sessions_report_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("report.db");
+    let good = script(
+        dir.path(),
+        "good.sql",
+        "CREATE TABLE IF NOT EXISTS kept (x); INSERT INTO kept VALUES (1);",
+    );
+    let bad = script(dir.path(), "bad.sql", "SELECT * FROM no_such_table;");
+    let html = dir.path().join("run.html");
+    let html_arg = html.display().to_string();
+    let out = run(
+        &db,
+        &[
+            "orchestrate",
+            "-s",
+            &good,
+            "-s",
+            &bad,
+            "--report",
+            &html_arg,
+        ],
+    );
+    assert_status(&out, 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let session = column(
+        &db,
+        "SELECT orchestration_session_id FROM orchestration_session",
+    )[0]
+    .clone()
+    .unwrap();
+    assert!(page.contains(&session), "the report names the session");
+    assert!(
+        page.contains("bad.sql") && page.contains("no_such_table"),
+        "the failed script and its error are there"
+    );
+
+    let md = dir.path().join("run.md");
+    let md_arg = md.display().to_string();
+    assert_status(
+        &run(&db, &["orchestrate", "-s", &good, "--report", &md_arg]),
+        0,
+    );
+    assert!(std::fs::read_to_string(&md).unwrap().contains("good.sql"));
+
+    // An extension with no report format is refused before anything runs.
+    let sessions_before = count(&db, "SELECT count(*) FROM orchestration_session");
+    let out = run(&db, &["orchestrate", "-s", &good, "--report", "run.pdf"]);
+    assert_error(&out, 2, "run.pdf");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM orchestration_session"),
+        sessions_before
+    );
+}

@@ -2,19 +2,26 @@
 //!                   [--include GLOB]... [--exclude GLOB]... [--nature NAME]
 //!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
 //!                   [--format table|json]
+//!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
+//!                   [--header-case-sensitive] [--report FILE]
 //!
 //! Loads files, folders (walked recursively in sorted order, hidden names skipped), globs, or
 //! `-` (CSV on standard input) into tables, one session entry per file or sheet, and prints
 //! the session id and a summary (file, table, rows, columns, issues, state).
+//! With a schema or rules, each loaded entry is validated (see `rssd validate`): declared
+//! types from the schema, header and content checks after its load, sheets, foreign keys
+//! and SQL rules after all files. `--report FILE` writes the session's report at the end
+//! (Markdown, JSON or HTML, from the extension).
 //! Exit status: 0 done; 1 issues at or above --fail-on (default error); 2 fatal.
 
 use std::io::Write;
 
 use anyhow::Result;
 
-use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
-use crate::ingest::{IfExists, IngestOptions, IngestSummary, NoHook, ingest};
+use super::{EXIT_ISSUES, EXIT_OK, Global, ReportOption, args_json};
+use crate::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
 use crate::output::{Listing, cell, write_json};
+use crate::validate::Validator;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -60,9 +67,24 @@ pub struct Args {
     pub no_progress: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+    #[command(flatten)]
+    pub validation: super::validate::ValidationArgs,
+    #[command(flatten)]
+    pub report: ReportOption,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8> {
+    // Schemas, rules and the report's format are checked before the database is touched.
+    args.report.check()?;
+    let validator = if args.validation.is_empty() {
+        None
+    } else {
+        Some(Validator::new(args.validation.plan(false)?))
+    };
+    let hook: &dyn EntryHook = match &validator {
+        Some(validator) => validator,
+        None => &NoHook,
+    };
     let db = global.open()?;
     let options = IngestOptions {
         table_prefix: args.table_prefix,
@@ -75,12 +97,13 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         args: args_json(),
         ..IngestOptions::default()
     };
-    let summary = ingest(&db, &args.paths, &options, &NoHook)?;
+    let summary = ingest(&db, &args.paths, &options, hook)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         SummaryFormat::Json => write_json(&summary, &mut out)?,
         SummaryFormat::Table => print_table(&summary, &mut out)?,
     }
+    args.report.write(&db, &summary.session_id)?;
     Ok(exit_status(&summary, args.fail_on))
 }
 

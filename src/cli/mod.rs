@@ -3,10 +3,13 @@
 
 mod ingest;
 mod init;
+mod issues;
 mod orchestrate;
+mod report;
 mod sessions;
 mod shell;
 mod show;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,10 +82,16 @@ pub enum Command {
     Sessions(sessions::Args),
     /// One session: its entries, their states and issue counts.
     Show(show::Args),
+    /// The issues of a session, filterable, streamed as a table, JSON or CSV.
+    Issues(issues::Args),
+    /// The diagnostics report of a session: Markdown, JSON or one HTML file.
+    Report(report::Args),
     /// Run SQL scripts inside a recorded session (surveilr-compatible).
     Orchestrate(orchestrate::Args),
     /// Run SQL on the RSSD and print the last result.
     Shell(shell::Args),
+    /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
+    Validate(validate::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -95,8 +104,11 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(&cli.global, args),
         Command::Sessions(args) => sessions::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
+        Command::Issues(args) => issues::run(&cli.global, args),
+        Command::Report(args) => report::run(&cli.global, args),
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
         Command::Shell(args) => shell::run(&cli.global, args),
+        Command::Validate(args) => validate::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -109,6 +121,33 @@ pub fn main() -> ExitCode {
             eprintln!("rssd: error: {reason}");
             ExitCode::from(EXIT_FATAL)
         }
+    }
+}
+
+/// `--report FILE`: the session's report, written when the run ends (format from the extension).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportOption {
+    /// Write the session's report to FILE at the end (.md, .json or .html).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+impl ReportOption {
+    /// Refuses an unknown extension before any work is done.
+    pub fn check(&self) -> crate::Result<()> {
+        if let Some(path) = &self.report {
+            crate::report::ReportFormat::from_path(path)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the report of `session_id`, if one was asked for.
+    pub fn write(&self, db: &StateDb, session_id: &str) -> crate::Result<()> {
+        if let Some(path) = &self.report {
+            crate::report::write_report_file(db.conn(), session_id, path)?;
+            eprintln!("rssd: report written to {}", path.display());
+        }
+        Ok(())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Usage: rssd orchestrate [-n NATURE] [-s SCRIPT]... [--save-script true|false]
-//!                         [--allow-remote] [--allow-extensions]
+//!                         [--allow-remote] [--allow-extensions] [--report FILE]
 //!        rssd orchestrate sessions [-n NATURE] [--format table|json|csv]
 //!
 //! Runs SQL scripts inside one recorded session, as `surveilr orchestrate` does: the script on
@@ -7,14 +7,15 @@
 //! (a glob expands alphabetically). Each script is an entry with states `surveilr_orch_init ->
 //! surveilr_orch_progress -> surveilr_orch_completed | surveilr_orch_failed` and a `sql` exec
 //! row; a failing script is recorded and the next one still runs. The scripts can call the
-//! functions of `docs/functions.md`. `-n v&v` records nature `V&V`, `-n deidentification`
+//! functions of `docs/functions.md`. `--report FILE` writes the session's report at the end
+//! (Markdown, JSON or HTML, from the extension). `-n v&v` records nature `V&V`, `-n deidentification`
 //! nature `deidentification`; any other name is its own id.
 //!
 //! Exit status: 0 all scripts completed, 1 a script failed, 2 usage or fatal error.
 
 use anyhow::Result;
 
-use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
+use super::{EXIT_ISSUES, EXIT_OK, Global, ReportOption, args_json};
 use crate::orchestrate::{self, RunOptions, RunReport, source};
 use crate::output::Format;
 use crate::state::query;
@@ -39,6 +40,8 @@ pub struct Args {
     /// Allow scripts to call load_extension().
     #[arg(long)]
     pub allow_extensions: bool,
+    #[command(flatten)]
+    pub report: ReportOption,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -61,6 +64,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         super::sessions::print_sessions(&sessions, format)?;
         return Ok(EXIT_OK);
     }
+    args.report.check()?;
     let mut sources: Vec<_> = source::from_stdin().into_iter().collect();
     sources.extend(source::resolve(&args.scripts, args.allow_remote)?);
     if sources.is_empty() {
@@ -78,6 +82,9 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     };
     let report = orchestrate::run(&db, &sources, &options, &args_json())?;
     print_outcomes(&report);
+    if let Some(session_id) = &report.session_id {
+        args.report.write(&db, session_id)?;
+    }
     Ok(if report.failed() > 0 {
         EXIT_ISSUES
     } else {

@@ -188,7 +188,7 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
     if (complete || lines.is_empty()) && !blank {
         lines.push(counts);
     }
-    // Only blank lines: not a question of format; the scan reports the file as empty.
+    // Nothing but empty lines: the default, and the scan finds no header.
     let Some(&header) = lines.first() else {
         return if strict { None } else { default };
     };

@@ -10,7 +10,7 @@ use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
-use super::source::{FileProblem, MemorySource, Table};
+use super::source::{FileProblem, MemorySource, SliceSource, Table};
 use crate::Result;
 use crate::state::IssueKind;
 
@@ -54,7 +54,7 @@ pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem
         {
             continue;
         }
-        let mut pass1 = MemorySource::new(records.clone());
+        let mut pass1 = SliceSource::new(&records);
         let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
             continue;
         };

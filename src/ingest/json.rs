@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
-use super::source::{FileProblem, MemorySource, Table};
+use super::source::{FileProblem, MemorySource, SliceSource, Table};
 use crate::Result;
 use crate::state::{Issue, IssueKind, Severity};
 
@@ -123,7 +123,7 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         }
         records.push(record);
     }
-    let mut pass1 = MemorySource::new(records.clone());
+    let mut pass1 = SliceSource::new(&records);
     let ScanOutcome::Done(mut scan) = scan(&mut pass1, false)? else {
         return Ok(Err(FileProblem::new(
             IssueKind::EmptyFile,

@@ -72,9 +72,14 @@ pub fn trim_header(header: &str) -> &str {
 
 /// Column names for these headers, and the issues the renaming raises (without an entry).
 pub fn column_names(headers: &[String]) -> (Vec<String>, Vec<Issue>) {
+    column_names_reserving(headers, &[])
+}
+
+/// As [`column_names`], treating `reserved` (the provenance columns) as taken already.
+pub fn column_names_reserving(headers: &[String], reserved: &[&str]) -> (Vec<String>, Vec<Issue>) {
     let mut names = Vec::with_capacity(headers.len());
     let mut issues = Vec::new();
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashSet<String> = reserved.iter().map(|r| r.to_ascii_lowercase()).collect();
     // Blank headers first take their place names, so a later literal `column_2` is the duplicate.
     for (i, header) in headers.iter().enumerate() {
         let trimmed = trim_header(header);
@@ -157,5 +162,8 @@ mod tests {
         assert_eq!(names, ["id", "column_2", "Name", "name_2", "column_5"]);
         let kinds: Vec<&str> = issues.iter().map(|i| i.issue_type.as_str()).collect();
         assert_eq!(kinds, ["Blank Header", "Duplicate Header", "Blank Header"]);
+        let (names, issues) = column_names_reserving(&["_rssd_row".to_string()], &["_rssd_row"]);
+        assert_eq!(names, ["_rssd_row_2"]);
+        assert_eq!(issues.len(), 1);
     }
 }

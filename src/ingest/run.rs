@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::inputs::{self, Candidate};
-use super::naming::{TableNames, column_names, table_base_name};
+use super::naming::{TableNames, column_names_reserving, table_base_name};
 use super::progress::Progress;
 use super::scan::{Scan, ScanOutcome};
 use super::source::{FileProblem, Table};
@@ -42,7 +42,7 @@ pub fn ingest(
     let candidates = inputs::expand(inputs, &options.include, &options.exclude, db.path())?;
     let conn = db.conn();
     conn.execute_batch(&format!(
-        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
     let session_id = session.id().to_string();
@@ -86,6 +86,12 @@ pub fn ingest(
         "{} entries: {ingested} loaded, {unchanged} unchanged, {skipped} skipped, {failed} failed",
         run.reports.len()
     );
+    // A hook may have moved loaded entries on (validation: VALIDATED or INVALID).
+    for report in &mut run.reports {
+        if let Some(state) = session.entry_state(&report.entry_id) {
+            report.state = state.to_string();
+        }
+    }
     let diagnostics = session.finish_completed(&reason)?;
     let mut reports = run.reports;
     fill_issue_counts(conn, &session_id, &mut reports)?;
@@ -305,27 +311,14 @@ impl Run<'_> {
             .get("format")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
-        session.issue(
-            &Issue::new(problem.kind, problem.message.clone())
-                .entry(&entry)
-                .severity(problem.severity)
-                .remediation(problem.remediation.clone()),
-        )?;
-        session.entry_transition(&entry, FAILED, &problem.message)?;
-        self.reports.push(EntryReport {
-            entry_id: entry,
-            source: source.to_string(),
-            table: None,
-            sheet: None,
-            format,
-            rows: None,
-            columns: None,
-            issues: 0,
-            issues_error: 0,
-            state: FAILED.to_string(),
-            reason: problem.message,
-        });
+        // One transaction per entry's records: fewer commits for runs of many small files.
+        let entry = write_transaction(self.conn, || {
+            let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
+            record_failure(session, &entry, &problem)?;
+            Ok(entry)
+        })?;
+        self.reports
+            .push(failed_report(entry, source, format, problem));
         Ok(())
     }
 
@@ -343,9 +336,13 @@ impl Run<'_> {
         let reason = format!("content digest equals the last load of {name}; not loaded again");
         elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
         elaboration.insert("outcome".into(), json!(format!("unchanged: {reason}")));
-        let entry = session.add_entry(facts.source, Some(&name), &Value::Object(elaboration))?;
-        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
-        session.entry_transition(&entry, UNCHANGED, &reason)?;
+        let entry = write_transaction(self.conn, || {
+            let entry =
+                session.add_entry(facts.source, Some(&name), &Value::Object(elaboration))?;
+            session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+            session.entry_transition(&entry, UNCHANGED, &reason)?;
+            Ok(entry)
+        })?;
         self.reports.push(EntryReport {
             entry_id: entry,
             source: facts.source.to_string(),
@@ -373,8 +370,11 @@ impl Run<'_> {
     ) -> Result<()> {
         let mut elaboration = facts.elaboration.clone();
         elaboration.extend(table.facts.clone());
-        let entry = session.add_entry(facts.source, None, &Value::Object(elaboration))?;
-        session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+        let entry = write_transaction(self.conn, || {
+            let entry = session.add_entry(facts.source, None, &Value::Object(elaboration))?;
+            session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
+            Ok(entry)
+        })?;
         let base_name = table.base_name.clone();
         if self.load(session, facts, &entry, table, &name)? {
             return Ok(());
@@ -394,26 +394,10 @@ impl Run<'_> {
             Ok(Err(problem)) => problem,
             Err(err) => unreadable(err),
         };
-        session.issue(
-            &Issue::new(problem.kind, problem.message.clone())
-                .entry(&entry)
-                .severity(problem.severity)
-                .remediation(problem.remediation.clone()),
-        )?;
-        session.entry_transition(&entry, FAILED, &problem.message)?;
-        self.reports.push(EntryReport {
-            entry_id: entry,
-            source: facts.source.to_string(),
-            table: None,
-            sheet: None,
-            format: Some(facts.format.clone()),
-            rows: None,
-            columns: None,
-            issues: 0,
-            issues_error: 0,
-            state: FAILED.to_string(),
-            reason: problem.message,
-        });
+        record_failure(session, &entry, &problem)?;
+        let format = Some(facts.format.clone());
+        self.reports
+            .push(failed_report(entry, facts.source, format, problem));
         Ok(())
     }
 
@@ -440,7 +424,12 @@ impl Run<'_> {
         elaboration.extend(format_facts);
         let speculative = full_scan.is_some();
 
-        let (names, header_issues) = column_names(&scan.headers);
+        let reserved: &[&str] = if self.options.provenance_columns {
+            &PROVENANCE_COLUMNS
+        } else {
+            &[]
+        };
+        let (names, header_issues) = column_names_reserving(&scan.headers, reserved);
         let declared = self
             .hook
             .declared_types(facts.source, name, sheet.as_deref(), &names);
@@ -673,6 +662,40 @@ impl Run<'_> {
         }
         self.reports.push(report);
         Ok(true)
+    }
+}
+
+/// Records why an entry gives no table, and moves it to `FAILED`.
+fn record_failure(session: &mut Session, entry: &str, problem: &FileProblem) -> Result<()> {
+    session.issue(
+        &Issue::new(problem.kind, problem.message.clone())
+            .entry(entry)
+            .severity(problem.severity)
+            .remediation(problem.remediation.clone()),
+    )?;
+    session.entry_transition(entry, FAILED, &problem.message)?;
+    Ok(())
+}
+
+/// The summary line of an entry that gives no table.
+fn failed_report(
+    entry: String,
+    source: &str,
+    format: Option<String>,
+    problem: FileProblem,
+) -> EntryReport {
+    EntryReport {
+        entry_id: entry,
+        source: source.to_string(),
+        table: None,
+        sheet: None,
+        format,
+        rows: None,
+        columns: None,
+        issues: 0,
+        issues_error: 0,
+        state: FAILED.to_string(),
+        reason: problem.message,
     }
 }
 

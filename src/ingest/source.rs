@@ -105,3 +105,28 @@ impl RowSource for MemorySource {
         }
     }
 }
+
+/// A pass over records held in memory without taking them (pass 1 of workbooks and JSON).
+pub struct SliceSource<'a> {
+    records: std::slice::Iter<'a, ByteRecord>,
+}
+
+impl<'a> SliceSource<'a> {
+    pub fn new(records: &'a [ByteRecord]) -> SliceSource<'a> {
+        SliceSource {
+            records: records.iter(),
+        }
+    }
+}
+
+impl RowSource for SliceSource<'_> {
+    fn read(&mut self, record: &mut ByteRecord) -> crate::Result<bool> {
+        match self.records.next() {
+            Some(next) => {
+                record.clone_from(next);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}

@@ -5,6 +5,7 @@ mod device;
 pub mod diagnostics;
 mod ids;
 mod issue;
+pub mod issue_list;
 mod liveness;
 pub mod query;
 mod schema;

@@ -118,3 +118,58 @@ pub fn reference_schema() -> String {
         )
     })
 }
+
+/// The variable that turns a test binary's ignored `hold_...` test into a session holder.
+pub const HOLD_ENV: &str = "RSSD_TEST_HOLD_SESSION_DB";
+
+/// The child side of an abandonment test: when [`HOLD_ENV`] names a database, begins a
+/// session there, lets `record` fill it, signals readiness and sleeps until killed. Call it
+/// from an `#[ignore]` test of the same binary that [`spawn_holder`] names.
+pub fn hold_session_until_killed(record: impl FnOnce(&mut rssd::state::Session<'_>)) {
+    let Ok(path) = std::env::var(HOLD_ENV) else {
+        return;
+    };
+    let db = rssd::state::StateDb::open(&path, &rssd::state::OpenOptions::default()).unwrap();
+    let mut session = db
+        .begin_session("ingest", &serde_json::json!({"argv": ["held"]}))
+        .unwrap();
+    record(&mut session);
+    std::fs::write(format!("{path}.ready"), session.id()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(120));
+}
+
+/// A child process holding a session open in `db`.
+pub struct Holder {
+    pub child: std::process::Child,
+    pub session_id: String,
+}
+
+impl Holder {
+    /// Kills the child with SIGKILL, as a crash would, and waits for it.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.session_id
+    }
+}
+
+/// Runs the ignored test `holder_test` of this test binary as a child that holds a session
+/// open in `db`, and waits until the session is recorded.
+pub fn spawn_holder(db: &Path, holder_test: &str) -> Holder {
+    let ready = PathBuf::from(format!("{}.ready", db.display()));
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", holder_test, "--ignored", "--nocapture"])
+        .env(HOLD_ENV, db)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child never began its session"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let session_id = std::fs::read_to_string(&ready).unwrap();
+    Holder { child, session_id }
+}
