@@ -284,7 +284,9 @@ pub struct KillSummary {
 }
 
 impl KillSummary {
-    /// At least `phases` distinct phases were hit by a kill, and a session was abandoned.
+    /// At least `phases` distinct phases were hit by a kill, one of them inside an entry
+    /// (mid-load), and a session was abandoned. Which phases a seeded time hits still
+    /// depends on the machine's load, so the floor is low; the distribution is printed.
     pub fn assert_covered(&self, phases: usize) {
         eprintln!(
             "{} kills, {} sessions abandoned; phases: {:#?}",
@@ -293,6 +295,11 @@ impl KillSummary {
         assert!(
             self.abandoned > 0,
             "no kill left a session: {:?}",
+            self.phases
+        );
+        assert!(
+            self.phases.keys().any(|p| p.starts_with("inside")),
+            "no kill landed inside an entry: {:?}",
             self.phases
         );
         let hit = self
