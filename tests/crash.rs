@@ -408,3 +408,61 @@ fn ctrl_c_stops_an_ingest_at_a_safe_point_and_records_why() {
     assert_abandoned_by_next_run(&db, &[]);
     ingest_to_completion(&db, &folder, FILES as usize, 1);
 }
+
+#[test]
+fn sigkill_at_random_moments_of_an_ingest_with_validation_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let folder = dir.path().join("incoming");
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"fields": [
+            {"name": "k", "type": "integer", "constraints": {"required": true, "minimum": 0}},
+            {"name": "n", "type": "integer", "constraints": {"required": true, "minimum": 1}},
+            {"name": "g", "type": "integer"}],
+          "primaryKey": ["n"]}"#,
+    )
+    .unwrap();
+    let generation = std::cell::Cell::new(0);
+    let mut args = ingest_args(&folder);
+    args.extend(["--schema".to_string(), schema.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let complete = |db: &Path| {
+        let started = Instant::now();
+        let out = run(db, &args);
+        let took = started.elapsed();
+        assert_status(&out, 0);
+        assert_integrity(db);
+        assert_eq!(user_tables(db).len(), FILES as usize);
+        assert_folder_tables_whole(db);
+        assert_eq!(latest_state(db, &latest_session(db), None), "COMPLETED");
+        took
+    };
+    let summary = kill_loop(
+        &db,
+        &KillPlan {
+            args: &args,
+            kills: 10,
+            seed: 17,
+            earliest: 0.0,
+            entries: FILES as usize,
+            before_each: &|attempt| {
+                generation.set(attempt);
+                write_folder(&folder, attempt);
+            },
+            no_partial: &assert_folder_tables_whole,
+            complete: &complete,
+        },
+    );
+    summary.assert_covered(2);
+    // Every entry of the last complete run was validated.
+    let validated = count(
+        &db,
+        &format!(
+            "SELECT count(*) FROM orchestration_session_state WHERE session_id = '{}' AND to_state = 'VALIDATED'",
+            latest_session(&db)
+        ),
+    );
+    assert!(validated > 0, "the last run validated nothing");
+}
