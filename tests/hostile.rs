@@ -335,3 +335,63 @@ fn the_whole_corpus_as_one_folder_completes_with_an_entry_per_file() {
     // Every entry ended in a final state.
     assert_abandoned_by_next_run(&db, &[]);
 }
+
+#[test]
+fn hostile_names_and_values_are_escaped_in_the_html_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("incoming");
+    std::fs::create_dir(&input).unwrap();
+    // A file name cannot hold '/', so no closing tag here; the cells have one.
+    let attack = "<script>alert(1)";
+    std::fs::write(
+        input.join(format!("{attack}.csv")),
+        "id,<img src=x onerror=alert(2)>\n1,\"</td><script>alert(3)</script>\"\n2,x,\"<b onmouseover=alert(4)>\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("\"><svg onload=alert(5)>.txt"),
+        "not delimited at all\n",
+    )
+    .unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let out = ingest(&db, &input).expect("ingest ends");
+    assert_status(&out, 1);
+    let report = run(&db, &["report", "latest", "--format", "html"]);
+    assert_status(&report, 0);
+    let html = stdout(&report);
+    // The page's own script is the only one; no markup from the data survives unescaped.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    for raw in [
+        "<img src=x",
+        "<b onmouseover",
+        "<svg onload",
+        "</td><script>",
+    ] {
+        assert!(!html.contains(raw), "{raw} reached the page unescaped");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1).csv"));
+    assert!(
+        html.contains("&lt;b onmouseover=alert(4)&gt;"),
+        "the ragged row's value is shown, escaped"
+    );
+}
+
+#[test]
+fn a_walked_folder_never_leads_outside_through_a_linked_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret.csv"), "a\n1\n").unwrap();
+    let input = dir.path().join("incoming");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("mine.csv"), "a\n2\n").unwrap();
+    std::os::unix::fs::symlink(&outside, input.join("linked")).unwrap();
+    std::os::unix::fs::symlink("..", input.join("parent")).unwrap();
+    std::os::unix::fs::symlink(input.join("linked"), input.join("chain")).unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let out = ingest(&db, &input).expect("ingest ends");
+    assert_status(&out, 0);
+    assert_eq!(user_tables(&db), [("mine".to_string(), 1)]);
+    let sources = column(&db, "SELECT ingest_src FROM orchestration_session_entry");
+    assert_eq!(sources.len(), 1, "{sources:?}");
+}
