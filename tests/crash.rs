@@ -130,16 +130,8 @@ fn sigkill_at_random_moments_of_an_orchestration_loses_nothing() {
 fn ctrl_c_stops_between_scripts_and_records_interrupted() {
     let (_dir, db, scripts) = setup();
     run(&db, &["init"]);
-    let child = spawn(&db, &orchestrate_args(&scripts));
-    // Wait until the first script is running, then ask it to stop.
-    let started = Instant::now();
-    while count(&db, "SELECT count(*) FROM orchestration_session_entry") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no script started"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Once the first script runs, ask it to stop.
+    let child = spawn_when_entries(&db, &orchestrate_args(&scripts), 1);
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
     assert_status(&output, 130);
@@ -149,12 +141,7 @@ fn ctrl_c_stops_between_scripts_and_records_interrupted() {
         stderr(&output)
     );
     assert_integrity(&db);
-    let session = column(
-        &db,
-        "SELECT orchestration_session_id FROM orchestration_session",
-    )[0]
-    .clone()
-    .unwrap();
+    let session = latest_session(&db);
     assert_eq!(latest_state(&db, &session, None), "INTERRUPTED");
     let reason = column(
         &db,
@@ -179,15 +166,8 @@ fn ctrl_c_stops_between_scripts_and_records_interrupted() {
 fn a_second_ctrl_c_ends_at_once_and_the_next_run_abandons_the_session() {
     let (_dir, db, scripts) = setup();
     run(&db, &["init"]);
-    let child = spawn(&db, &orchestrate_args(&scripts));
-    let started = Instant::now();
-    while count(&db, "SELECT count(*) FROM orchestration_session_entry") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no script started"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Once the first script runs, ask it to stop.
+    let child = spawn_when_entries(&db, &orchestrate_args(&scripts), 1);
     signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(20));
     signal(&child, "INT");
@@ -199,12 +179,7 @@ fn a_second_ctrl_c_ends_at_once_and_the_next_run_abandons_the_session() {
     // the first signal had already been handled (INTERRUPTED); never a running session.
     let left = unfinished_sessions(&db);
     assert_abandoned_by_next_run(&db, &left);
-    let session = column(
-        &db,
-        "SELECT orchestration_session_id FROM orchestration_session",
-    )[0]
-    .clone()
-    .unwrap();
+    let session = latest_session(&db);
     let state = latest_state(&db, &session, None);
     assert!(state == "ABANDONED" || state == "INTERRUPTED", "{state}");
     orchestrate_to_completion(&db, &scripts);
@@ -373,15 +348,7 @@ fn ctrl_c_stops_an_ingest_at_a_safe_point_and_records_why() {
     run(&db, &["init"]);
     let args = ingest_args(&folder);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let child = spawn(&db, &args);
-    let started = Instant::now();
-    while count(&db, "SELECT count(*) FROM orchestration_session_entry") < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no file started"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let child = spawn_when_entries(&db, &args, 3);
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
     assert_status(&output, 130);

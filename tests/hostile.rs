@@ -21,24 +21,6 @@ use robust::*;
 /// A file taking longer than this is a hang.
 const HANG: Duration = Duration::from_secs(120);
 
-/// A workbook of `(sheet, rows)` written by rust_xlsxwriter; cells that read as whole
-/// numbers are written as numbers, the rest as text.
-fn xlsx(sheets: &[corpus::Sheet]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let sheet = book.add_worksheet().set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                match cell.parse::<i32>() {
-                    Ok(number) => sheet.write(r as u32, c as u16, number).unwrap(),
-                    Err(_) => sheet.write(r as u32, c as u16, *cell).unwrap(),
-                };
-            }
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
-
 /// Runs `rssd ingest` and kills it if it outlives [`HANG`].
 fn ingest(db: &Path, path: &Path) -> Result<Output, String> {
     let mut child = rssd()
@@ -240,7 +222,7 @@ fn clip(names: &[String]) -> Vec<String> {
 
 #[test]
 fn every_hostile_file_gets_its_exact_outcome() {
-    let cases = corpus::cases(&xlsx);
+    let cases = corpus::cases();
     assert!(cases.len() >= 100, "the corpus has {} files", cases.len());
     let root = tempfile::tempdir().unwrap();
     let failures = Mutex::new(Vec::new());
@@ -293,7 +275,7 @@ fn every_hostile_file_gets_its_exact_outcome() {
 
 #[test]
 fn the_whole_corpus_as_one_folder_completes_with_an_entry_per_file() {
-    let cases = corpus::cases(&xlsx);
+    let cases = corpus::cases();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("incoming");
     std::fs::create_dir(&input).unwrap();
@@ -306,12 +288,7 @@ fn the_whole_corpus_as_one_folder_completes_with_an_entry_per_file() {
     assert_status(&output, 1);
     assert!(!stderr(&output).contains("panicked"));
     assert_integrity(&db);
-    let session = column(
-        &db,
-        "SELECT orchestration_session_id FROM orchestration_session",
-    )[0]
-    .clone()
-    .unwrap();
+    let session = latest_session(&db);
     assert_eq!(latest_state(&db, &session, None), "COMPLETED");
     let expected_entries: usize = cases
         .iter()

@@ -11,19 +11,6 @@ use std::path::{Path, PathBuf};
 use rssd::ingest::fuzzing::{delimited_input, ingest_and_compare};
 use rssd::state::{OpenOptions, StateDb};
 
-fn xlsx(sheets: &[corpus::Sheet]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let sheet = book.add_worksheet().set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                sheet.write(r as u32, c as u16, *cell).unwrap();
-            }
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
-
 /// Every input under `fuzz/regressions/<target>/`, read as its fuzz target reads it:
 /// (name, file bytes, extension).
 fn regressions() -> Vec<(String, Vec<u8>, String)> {
@@ -59,7 +46,7 @@ fn every_corpus_file_and_fuzz_finding_loads_without_losing_a_cell() {
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let mut inputs: Vec<(String, Vec<u8>, String)> = Vec::new();
-    for case in corpus::cases(&xlsx) {
+    for case in corpus::cases() {
         let corpus::Content::Bytes(bytes) = case.content else {
             continue;
         };

@@ -406,3 +406,18 @@ pub fn kill_loop(db: &Path, plan: &KillPlan) -> KillSummary {
     assert_eq!(summary.killed, wanted, "phases: {:?}", summary.phases);
     summary
 }
+
+/// Starts `rssd -d DB ARGS...` and returns once its session has `entries` entries (so it is
+/// inside its work), for a signal to land there.
+pub fn spawn_when_entries(db: &Path, args: &[&str], entries: i64) -> Child {
+    let child = spawn(db, args);
+    let started = Instant::now();
+    while count(db, "SELECT count(*) FROM orchestration_session_entry") < entries {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "fewer than {entries} entries after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
