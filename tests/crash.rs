@@ -226,13 +226,11 @@ fn assert_big_table_whole(db: &Path) {
     }
 }
 
-/// Runs the ingest to completion: every table there, each of generation `g`. Returns the
-/// run's time.
-fn ingest_to_completion(db: &Path, path: &Path, tables: usize, g: usize) -> Duration {
-    let args = ingest_args(path);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+/// Runs `args` (an ingest) to completion: every table there, each of generation `g`.
+/// Returns the run's time.
+fn ingest_to_completion(db: &Path, args: &[&str], tables: usize, g: usize) -> Duration {
     let started = Instant::now();
-    let out = run(db, &args);
+    let out = run(db, args);
     let took = started.elapsed();
     assert_status(&out, 0);
     assert_integrity(db);
@@ -248,35 +246,69 @@ fn ingest_to_completion(db: &Path, path: &Path, tables: usize, g: usize) -> Dura
     took
 }
 
-#[test]
-fn sigkill_at_random_moments_of_a_large_file_ingest_loses_nothing() {
+/// What an ingest crash test varies.
+struct IngestCrash<'a> {
+    /// The file or folder ingested, inside the test's folder.
+    input: &'a str,
+    /// More arguments, given the test's folder (e.g. a schema written there).
+    extra: &'a dyn Fn(&Path) -> Vec<String>,
+    kills: usize,
+    seed: u64,
+    earliest: f64,
+    /// Tables (and entries) a complete run makes.
+    tables: usize,
+    /// Writes generation `g` of the input.
+    write: fn(&Path, usize),
+    /// Checks every table present is one whole load of its file.
+    whole: fn(&Path),
+}
+
+/// Kills `rssd ingest INPUT` at seeded moments with the input rewritten before each attempt,
+/// checking after each kill (see `kill_loop`); returns the test folder and the database.
+fn kill_ingest(test: &IngestCrash) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rssd.sqlite.db");
-    let big = dir.path().join("big.csv");
+    let input = dir.path().join(test.input);
     let generation = std::cell::Cell::new(0);
-    let args = ingest_args(&big);
+    let mut args = ingest_args(&input);
+    args.extend((test.extra)(dir.path()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let summary = kill_loop(
         &db,
         &KillPlan {
             args: &args,
-            kills: 10,
-            seed: 11,
-            earliest: 0.4,
-            entries: 1,
+            kills: test.kills,
+            seed: test.seed,
+            earliest: test.earliest,
+            entries: test.tables,
             before_each: &|attempt| {
                 generation.set(attempt);
-                write_big_csv(&big, attempt);
+                (test.write)(&input, attempt);
             },
-            no_partial: &assert_big_table_whole,
+            no_partial: &test.whole,
             complete: &|db| {
-                let took = ingest_to_completion(db, &big, 1, generation.get());
-                assert_big_table_whole(db);
+                let took = ingest_to_completion(db, &args, test.tables, generation.get());
+                (test.whole)(db);
                 took
             },
         },
     );
     summary.assert_covered(2);
+    (dir, db)
+}
+
+#[test]
+fn sigkill_at_random_moments_of_a_large_file_ingest_loses_nothing() {
+    kill_ingest(&IngestCrash {
+        input: "big.csv",
+        extra: &|_| Vec::new(),
+        kills: 10,
+        seed: 11,
+        earliest: 0.4,
+        tables: 1,
+        write: write_big_csv,
+        whole: assert_big_table_whole,
+    });
 }
 
 /// `FILES` small CSVs: file k holds `FILE_ROWS` rows of (k, n, g).
@@ -310,33 +342,16 @@ fn assert_folder_tables_whole(db: &Path) {
 
 #[test]
 fn sigkill_at_random_moments_of_a_folder_ingest_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("rssd.sqlite.db");
-    let folder = dir.path().join("incoming");
-    let generation = std::cell::Cell::new(0);
-    let args = ingest_args(&folder);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let summary = kill_loop(
-        &db,
-        &KillPlan {
-            args: &args,
-            kills: 10,
-            seed: 13,
-            earliest: 0.0,
-            entries: FILES as usize,
-            before_each: &|attempt| {
-                generation.set(attempt);
-                write_folder(&folder, attempt);
-            },
-            no_partial: &assert_folder_tables_whole,
-            complete: &|db| {
-                let took = ingest_to_completion(db, &folder, FILES as usize, generation.get());
-                assert_folder_tables_whole(db);
-                took
-            },
-        },
-    );
-    summary.assert_covered(2);
+    kill_ingest(&IngestCrash {
+        input: "incoming",
+        extra: &|_| Vec::new(),
+        kills: 10,
+        seed: 13,
+        earliest: 0.0,
+        tables: FILES as usize,
+        write: write_folder,
+        whole: assert_folder_tables_whole,
+    });
 }
 
 #[test]
@@ -373,57 +388,35 @@ fn ctrl_c_stops_an_ingest_at_a_safe_point_and_records_why() {
     );
     assert!(unfinished_sessions(&db).is_empty());
     assert_abandoned_by_next_run(&db, &[]);
-    ingest_to_completion(&db, &folder, FILES as usize, 1);
+    ingest_to_completion(&db, &args, FILES as usize, 1);
 }
 
 #[test]
 fn sigkill_at_random_moments_of_an_ingest_with_validation_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("rssd.sqlite.db");
-    let folder = dir.path().join("incoming");
-    let schema = dir.path().join("schema.json");
-    std::fs::write(
-        &schema,
-        r#"{"fields": [
-            {"name": "k", "type": "integer", "constraints": {"required": true, "minimum": 0}},
-            {"name": "n", "type": "integer", "constraints": {"required": true, "minimum": 1}},
-            {"name": "g", "type": "integer"}],
-          "primaryKey": ["n"]}"#,
-    )
-    .unwrap();
-    let generation = std::cell::Cell::new(0);
-    let mut args = ingest_args(&folder);
-    args.extend(["--schema".to_string(), schema.display().to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let complete = |db: &Path| {
-        let started = Instant::now();
-        let out = run(db, &args);
-        let took = started.elapsed();
-        assert_status(&out, 0);
-        assert_integrity(db);
-        assert_eq!(user_tables(db).len(), FILES as usize);
-        assert_folder_tables_whole(db);
-        assert_eq!(latest_state(db, &latest_session(db), None), "COMPLETED");
-        took
+    let schema = |dir: &Path| {
+        let path = dir.join("schema.json");
+        std::fs::write(
+            &path,
+            r#"{"fields": [
+                {"name": "k", "type": "integer", "constraints": {"required": true, "minimum": 0}},
+                {"name": "n", "type": "integer", "constraints": {"required": true, "minimum": 1}},
+                {"name": "g", "type": "integer"}],
+              "primaryKey": ["n"]}"#,
+        )
+        .unwrap();
+        vec!["--schema".to_string(), path.display().to_string()]
     };
-    let summary = kill_loop(
-        &db,
-        &KillPlan {
-            args: &args,
-            kills: 10,
-            seed: 17,
-            earliest: 0.0,
-            entries: FILES as usize,
-            before_each: &|attempt| {
-                generation.set(attempt);
-                write_folder(&folder, attempt);
-            },
-            no_partial: &assert_folder_tables_whole,
-            complete: &complete,
-        },
-    );
-    summary.assert_covered(2);
-    // Every entry of the last complete run was validated.
+    let (_dir, db) = kill_ingest(&IngestCrash {
+        input: "incoming",
+        extra: &schema,
+        kills: 10,
+        seed: 17,
+        earliest: 0.0,
+        tables: FILES as usize,
+        write: write_folder,
+        whole: assert_folder_tables_whole,
+    });
+    // The last complete run validated what it loaded.
     let validated = count(
         &db,
         &format!(
