@@ -131,32 +131,13 @@ fn ctrl_c_stops_between_scripts_and_records_interrupted() {
     let (_dir, db, scripts) = setup();
     run(&db, &["init"]);
     // Once the first script runs, ask it to stop.
-    let child = spawn_when_entries(&db, &orchestrate_args(&scripts), 1);
-    signal(&child, "INT");
-    let output = child.wait_with_output().unwrap();
-    assert_status(&output, 130);
+    let reason = interrupt_once(&db, &orchestrate_args(&scripts), 1);
     assert!(
-        stderr(&output).contains("interrupted"),
-        "{}",
-        stderr(&output)
-    );
-    assert_integrity(&db);
-    let session = latest_session(&db);
-    assert_eq!(latest_state(&db, &session, None), "INTERRUPTED");
-    let reason = column(
-        &db,
-        "SELECT transition_reason FROM orchestration_session_state WHERE to_state = 'INTERRUPTED'",
-    );
-    assert!(
-        reason[0]
-            .as_deref()
-            .unwrap_or("")
-            .starts_with("interrupted after 1 of 3 scripts"),
-        "{reason:?}"
+        reason.starts_with("interrupted after 1 of 3 scripts"),
+        "{reason}"
     );
     // The script running at the signal finished; the ones after it never started.
     assert_eq!(user_tables(&db), [("one".to_string(), ROWS)]);
-    assert!(unfinished_sessions(&db).is_empty());
     // Nothing is left for the next run to abandon, and running again completes.
     assert_eq!(assert_abandoned_by_next_run(&db, &[]), 0);
     orchestrate_to_completion(&db, &scripts);
@@ -363,30 +344,11 @@ fn ctrl_c_stops_an_ingest_at_a_safe_point_and_records_why() {
     run(&db, &["init"]);
     let args = ingest_args(&folder);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let child = spawn_when_entries(&db, &args, 3);
-    signal(&child, "INT");
-    let output = child.wait_with_output().unwrap();
-    assert_status(&output, 130);
-    assert!(
-        stderr(&output).contains("interrupted"),
-        "{}",
-        stderr(&output)
-    );
-    assert_integrity(&db);
+    let reason = interrupt_once(&db, &args, 3);
+    assert!(reason.contains("interrupted"), "{reason}");
     assert_folder_tables_whole(&db);
     let loaded = user_tables(&db).len() as i64;
     assert!(loaded < FILES, "the signal did not stop the run");
-    let session = latest_session(&db);
-    assert_eq!(latest_state(&db, &session, None), "INTERRUPTED");
-    let reason = column(
-        &db,
-        "SELECT transition_reason FROM orchestration_session_state WHERE to_state = 'INTERRUPTED'",
-    );
-    assert!(
-        reason[0].as_deref().unwrap_or("").contains("interrupt"),
-        "{reason:?}"
-    );
-    assert!(unfinished_sessions(&db).is_empty());
     assert_abandoned_by_next_run(&db, &[]);
     ingest_to_completion(&db, &args, FILES as usize, 1);
 }

@@ -421,3 +421,28 @@ pub fn spawn_when_entries(db: &Path, args: &[&str], entries: i64) -> Child {
     }
     child
 }
+
+/// Starts the command, sends one SIGINT once it has `entries` entries, and checks that it
+/// stopped cleanly: exit 130 with "interrupted" on standard error, an intact file, the
+/// session recorded `INTERRUPTED` (nothing left for the next run to abandon). Returns the
+/// recorded reason.
+pub fn interrupt_once(db: &Path, args: &[&str], entries: i64) -> String {
+    let child = spawn_when_entries(db, args, entries);
+    signal(&child, "INT");
+    let output = child.wait_with_output().expect("rssd ends");
+    assert_status(&output, 130);
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_integrity(db);
+    let session = latest_session(db);
+    assert_eq!(latest_state(db, &session, None), "INTERRUPTED");
+    assert!(unfinished_sessions(db).is_empty());
+    let reason = column(
+        db,
+        "SELECT transition_reason FROM orchestration_session_state WHERE to_state = 'INTERRUPTED' AND session_entry_id IS NULL",
+    );
+    reason[0].clone().unwrap_or_default()
+}
