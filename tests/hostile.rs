@@ -372,3 +372,30 @@ fn a_walked_folder_never_leads_outside_through_a_linked_folder() {
     let sources = column(&db, "SELECT ingest_src FROM orchestration_session_entry");
     assert_eq!(sources.len(), 1, "{sources:?}");
 }
+
+#[test]
+fn a_sql_rule_cannot_load_an_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.csv");
+    std::fs::write(&data, "a\n1\n").unwrap();
+    let rule = dir.path().join("rule.sql");
+    std::fs::write(
+        &rule,
+        "SELECT 'x' AS issue_type, load_extension('/nonexistent/x') AS issue_message;",
+    )
+    .unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let args = ["ingest", "--no-progress", data.to_str().unwrap(), "--rules"];
+    let out = run(&db, &[&args[..], &[rule.to_str().unwrap()]].concat());
+    assert_status(&out, 1);
+    let issues = column(
+        &db,
+        "SELECT issue_type || ': ' || issue_message FROM orchestration_session_issue",
+    );
+    assert_eq!(issues.len(), 1);
+    let issue = issues[0].clone().unwrap();
+    assert!(
+        issue.starts_with("Script Error") && issue.ends_with("not authorized"),
+        "{issue}"
+    );
+}
