@@ -351,7 +351,8 @@ pub fn kill_loop(db: &Path, plan: &KillPlan) -> KillSummary {
         abandoned: 0,
         phases: BTreeMap::new(),
     };
-    for attempt in 0..wanted * 3 {
+    // Attempts that end before their kill time do not count; allow plenty.
+    for attempt in 0..wanted * 6 {
         if summary.killed == wanted {
             break;
         }
