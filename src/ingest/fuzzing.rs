@@ -171,10 +171,15 @@ fn compare(table: &ReadTable, loaded: &[Vec<Option<Vec<u8>>>], differences: &mut
         ));
         return;
     }
+    // Workbook cells are typed: a whole number in a column that also holds fractions is
+    // stored as REAL (`1` comes back as `1.0`), the same number.
+    let typed_numbers = table.sheet.is_some();
     for (index, (read, stored)) in table.rows.iter().zip(loaded).enumerate() {
         for (column, stored) in stored.iter().enumerate() {
             let original = read.get(column).filter(|cell| !cell.is_empty());
-            if original.map(Vec::as_slice) != stored.as_deref() {
+            let same = original.map(Vec::as_slice) == stored.as_deref()
+                || (typed_numbers && same_number(original, stored.as_deref()));
+            if !same {
                 differences.push(format!(
                     "row {} column {}: read {:?}, stored {:?}",
                     index + 1,
@@ -197,4 +202,18 @@ fn compare(table: &ReadTable, loaded: &[Vec<Option<Vec<u8>>>], differences: &mut
 pub fn delimited_input(data: &[u8]) -> Option<(&'static str, &[u8])> {
     let (&pick, rest) = data.split_first()?;
     Some((["csv", "tsv", "txt"][usize::from(pick % 3)], rest))
+}
+
+/// Both cells hold text of the same finite number.
+fn same_number(read: Option<&Vec<u8>>, stored: Option<&[u8]>) -> bool {
+    let number = |cell: &[u8]| {
+        std::str::from_utf8(cell)
+            .ok()
+            .and_then(|text| text.parse::<f64>().ok())
+            .filter(|n| n.is_finite())
+    };
+    match (read.and_then(|c| number(c)), stored.and_then(number)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
