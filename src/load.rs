@@ -131,6 +131,7 @@ pub fn insert_rows(
             let mut rows: u64 = 0;
             let mut insert = || -> Result<u64> {
                 for message in batches.iter() {
+                    crate::interrupt::check()?;
                     let (batch, filled) = message?;
                     let mut bytes = 0u64;
                     let mut start = 0;

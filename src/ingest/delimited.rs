@@ -184,7 +184,8 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
             blank = false;
         }
     }
-    if complete && !blank {
+    // A first line longer than the sample (a very wide header) is judged by what was read.
+    if (complete || lines.is_empty()) && !blank {
         lines.push(counts);
     }
     // Nothing but empty lines: the default, and the scan finds no header.
@@ -355,5 +356,13 @@ mod tests {
             sniff_delimiter("single\n1\n", true, Some(b','), false),
             Some(b',')
         );
+        // A header wider than the sample, and a file of blank lines.
+        let wide = format!("{}x", "a;".repeat(40_000));
+        assert_eq!(sniff_delimiter(&wide, false, Some(b','), false), Some(b';'));
+        assert_eq!(
+            sniff_delimiter("\n\r\n", true, Some(b','), false),
+            Some(b',')
+        );
+        assert_eq!(sniff_delimiter("\n\r\n", true, None, true), None);
     }
 }

@@ -109,7 +109,13 @@ pub fn open_text(path: &Path, encoding: TextEncoding) -> std::io::Result<Box<dyn
         }
         TextEncoding::Utf16Le => Box::new(decoder(file, encoding_rs::UTF_16LE)),
         TextEncoding::Utf16Be => Box::new(decoder(file, encoding_rs::UTF_16BE)),
-        TextEncoding::Windows1252 => Box::new(decoder(file, encoding_rs::WINDOWS_1252)),
+        TextEncoding::Windows1252 => {
+            // A UTF-8 BOM before bytes that are not UTF-8 is still a BOM, not the text "ï»¿".
+            let mut start = [0u8; 3];
+            let bom = file.read_exact(&mut start).is_ok() && start == [0xEF, 0xBB, 0xBF];
+            file.seek(SeekFrom::Start(if bom { 3 } else { 0 }))?;
+            Box::new(decoder(file, encoding_rs::WINDOWS_1252))
+        }
     })
 }
 

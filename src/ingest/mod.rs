@@ -9,6 +9,8 @@
 mod delimited;
 mod encoding;
 mod excel;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod infer;
 mod inputs;
 mod json;

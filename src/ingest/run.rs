@@ -21,7 +21,7 @@ use super::{
 };
 use crate::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
 use crate::sql::{quote_ident, write_transaction};
-use crate::state::states::{FAILED, INGESTED, INGESTING, SKIPPED, UNCHANGED};
+use crate::state::states::{FAILED, INGESTED, INGESTING, INTERRUPTED, SKIPPED, UNCHANGED};
 use crate::state::{Exec, Issue, IssueKind, Session, Severity, StateDb};
 use crate::{Error, Result};
 
@@ -57,7 +57,19 @@ pub fn ingest(
         progress: Progress::new(options.progress, candidates.len()),
     };
     for candidate in &candidates {
-        run.candidate(&mut session, candidate)?;
+        // Ctrl-C or SIGTERM: stop between files, or between row batches (the file's
+        // transaction rolls back), and record the session INTERRUPTED.
+        let outcome =
+            crate::interrupt::check().and_then(|()| run.candidate(&mut session, candidate));
+        if let Err(Error::Interrupted) = outcome {
+            let done = run.reports.len();
+            session.finish_interrupted(&format!(
+                "interrupted (Ctrl-C or SIGTERM) after {done} entries of {} files; the file being loaded was rolled back",
+                candidates.len()
+            ))?;
+            return Err(Error::Interrupted);
+        }
+        outcome?;
         run.progress.file_done();
     }
     run.progress.finish();
@@ -508,7 +520,11 @@ impl Run<'_> {
         let mut mispredicted = false;
         let rollback_journal = facts.size >= self.options.rollback_journal_from_bytes
             && load::leave_wal_if_alone(conn)?;
+        let replacing = self.options.if_exists == IfExists::Replace;
         let outcome = write_transaction(conn, || {
+            // Checked again under the write lock: another process may have made the table
+            // since. Only `replace` may drop it; the other modes fail the file instead.
+            let exists = exists || (replacing && conn.table_exists(Some("main"), name)?);
             if exists && !appending {
                 let drop = format!("DROP TABLE {}", quote_ident(name));
                 run_recorded(
@@ -620,6 +636,14 @@ impl Run<'_> {
                 report.rows = Some(rows);
                 report.state = INGESTED.to_string();
                 report.reason = outcome;
+            }
+            Err(Error::Interrupted) => {
+                session.entry_transition(
+                    entry,
+                    INTERRUPTED,
+                    "interrupted (Ctrl-C or SIGTERM); the load was rolled back",
+                )?;
+                return Err(Error::Interrupted);
             }
             Err(_) if speculative => return Ok(false),
             Err(err) => {
@@ -882,7 +906,7 @@ fn unreadable(err: impl std::fmt::Display) -> FileProblem {
 }
 
 /// The format a file's extension names, if rssd reads it.
-fn format_of(path: &Path) -> Option<String> {
+pub(super) fn format_of(path: &Path) -> Option<String> {
     let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
     let format = match extension.as_str() {
         "csv" | "tsv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods" | "json" => extension.as_str(),

@@ -104,7 +104,7 @@ impl StateDb {
     fn prepare(&mut self, options: &OpenOptions) -> Result<()> {
         // Everything that can refuse the file happens before the first write.
         schema::check_existing_columns(&self.conn, &self.path)?;
-        configure_connection(&self.conn)?;
+        configure_connection(&self.conn, options.busy_timeout)?;
         self.report.tables_created = schema::create(&self.conn)?;
         self.device = device::upsert(
             &self.conn,
@@ -162,8 +162,8 @@ impl StateDb {
 /// NORMAL` is the setting SQLite recommends with WAL (a committed transaction survives a
 /// process crash, and the file stays consistent on power loss); foreign keys protect the
 /// engine's own writes.
-fn configure_connection(conn: &Connection) -> Result<()> {
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+fn configure_connection(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    let mode = switch_to_wal(conn, busy_timeout)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::Invalid(format!(
             "could not switch the database to WAL journal mode (it stays in {mode})"
@@ -171,6 +171,27 @@ fn configure_connection(conn: &Connection) -> Result<()> {
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     Ok(())
+}
+
+/// Sets WAL journal mode, waiting up to `busy_timeout` for other processes.
+///
+/// When several processes open a new file at once, each tries to switch it from the rollback
+/// journal to WAL; one that holds the read lock while another holds the write lock gets
+/// SQLITE_BUSY at once, without the busy handler (SQLite's rule against deadlock). Retrying
+/// lets the other finish; then the file is in WAL mode already and the switch is a no-op.
+fn switch_to_wal(conn: &Connection, busy_timeout: Duration) -> Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Err(err)
+                if err.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < busy_timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            outcome => return Ok(outcome?),
+        }
+    }
 }
 
 /// Refuses files that SQLite must not touch; returns whether the file is new.

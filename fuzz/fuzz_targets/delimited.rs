@@ -1,0 +1,11 @@
+//! Fuzz target: bytes as a delimited file through `rssd ingest` (see common.rs); the first
+//! byte picks the extension (`rssd::ingest::fuzzing::delimited_input`).
+#![no_main]
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Some((extension, file)) = rssd::ingest::fuzzing::delimited_input(data) {
+        common::check(file, extension);
+    }
+});

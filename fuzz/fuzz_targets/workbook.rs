@@ -1,0 +1,6 @@
+//! Fuzz target: bytes as a `.xlsx` file through `rssd ingest` (see common.rs).
+#![no_main]
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check(data, "xlsx"));
