@@ -11,7 +11,9 @@ pub struct Progress {
     started: Instant,
     rows: u64,
     bytes: u64,
-    last_draw: Instant,
+    /// None until rows are first drawn: the first batch shows at once, later ones at most
+    /// every 100 ms.
+    last_draw: Option<Instant>,
 }
 
 impl Progress {
@@ -31,7 +33,7 @@ impl Progress {
             started: Instant::now(),
             rows: 0,
             bytes: 0,
-            last_draw: Instant::now(),
+            last_draw: None,
         }
     }
 
@@ -46,9 +48,11 @@ impl Progress {
         self.rows += rows;
         self.bytes += bytes;
         if let Some(bar) = &self.bar
-            && self.last_draw.elapsed() > Duration::from_millis(100)
+            && self
+                .last_draw
+                .is_none_or(|last| last.elapsed() > Duration::from_millis(100))
         {
-            self.last_draw = Instant::now();
+            self.last_draw = Some(Instant::now());
             bar.set_message(self.rates());
         }
     }
