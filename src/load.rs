@@ -14,10 +14,11 @@ use csv::ByteRecord;
 use rusqlite::types::Null;
 use rusqlite::{Connection, Statement};
 
-use crate::ingest::ColumnType;
 use crate::ingest::infer::{is_canonical_integer, is_canonical_real, looks_numeric, parse_real};
 use crate::ingest::source::RowSource;
+use crate::ingest::{ColumnType, RowCheck};
 use crate::sql::quote_ident;
+use crate::state::Issue;
 use crate::{Error, Result};
 
 /// Records handed from the parser thread to the inserter at a time.
@@ -75,6 +76,24 @@ pub fn insert_sql(table: &str, columns: &[LoadColumn], provenance: bool, rows: u
     )
 }
 
+/// A check of the rows while they load: it runs on the parser thread, and the issues it finds
+/// are recorded on the inserting thread, in the load's transaction.
+pub struct Checking<'a> {
+    pub check: &'a mut dyn RowCheck,
+    /// The rowid the first row gets.
+    pub first_rowid: i64,
+    /// Records a batch's issues, after the batch's rows are inserted.
+    pub record: &'a mut dyn FnMut(&mut Vec<Issue>) -> Result<()>,
+}
+
+/// A batch of records from the parser thread: the records (only the first `filled` are
+/// this batch's) and the issues the row check found in them.
+struct Batch {
+    records: Vec<ByteRecord>,
+    filled: usize,
+    issues: Vec<Issue>,
+}
+
 /// Inserts every record of `source` (positioned after the header) in file order, so the
 /// n-th data row gets the n-th new rowid. Runs inside the caller's transaction. `on_batch`
 /// hears rows and bytes as they go in. Returns the rows inserted.
@@ -85,6 +104,7 @@ pub fn insert_rows(
     provenance: Option<&Provenance>,
     source: Box<dyn RowSource>,
     on_batch: &mut dyn FnMut(u64, u64),
+    checking: Option<Checking>,
 ) -> Result<u64> {
     let width = columns.len() + if provenance.is_some() { 3 } else { 0 };
     let per_statement = (MAX_PARAMETERS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
@@ -96,8 +116,15 @@ pub fn insert_rows(
     ))?;
     let mut single = conn.prepare(&insert_sql(table, columns, provenance.is_some(), 1))?;
 
+    let (mut check, mut record_issues) = match checking {
+        Some(checking) => (
+            Some((checking.check, checking.first_rowid)),
+            Some(checking.record),
+        ),
+        None => (None, None),
+    };
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Result<(Vec<ByteRecord>, usize)>>(4);
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Batch>>(4);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<ByteRecord>>();
         let parser = scope.spawn(move || {
             let mut source = source;
@@ -117,7 +144,17 @@ pub fn insert_rows(
                     }
                 }
                 let last = filled < BATCH_RECORDS;
-                if filled > 0 && full_tx.send(Ok((batch, filled))).is_err() {
+                let mut issues = Vec::new();
+                if let Some((check, next_rowid)) = check.as_mut() {
+                    check.check(&batch[..filled], *next_rowid, &mut issues);
+                    *next_rowid += filled as i64;
+                }
+                let batch = Batch {
+                    records: batch,
+                    filled,
+                    issues,
+                };
+                if filled > 0 && full_tx.send(Ok(batch)).is_err() {
                     return;
                 }
                 if last {
@@ -132,7 +169,11 @@ pub fn insert_rows(
             let mut insert = || -> Result<u64> {
                 for message in batches.iter() {
                     crate::interrupt::check()?;
-                    let (batch, filled) = message?;
+                    let Batch {
+                        records: batch,
+                        filled,
+                        mut issues,
+                    } = message?;
                     let mut bytes = 0u64;
                     let mut start = 0;
                     while start < filled {
@@ -154,6 +195,9 @@ pub fn insert_rows(
                         }
                         statement.raw_execute()?;
                         start += take;
+                    }
+                    if let Some(record) = record_issues.as_mut() {
+                        record(&mut issues)?;
                     }
                     on_batch(filled as u64, bytes);
                     let _ = empty_tx.send(batch);

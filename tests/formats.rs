@@ -28,13 +28,10 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `name TYPE` of each column of a table, in order.
 fn declared(db: &Path, table: &str) -> Vec<String> {
-    column(
+    lines(
         db,
         &format!("SELECT name || ' ' || type FROM pragma_table_info('{table}') ORDER BY cid"),
     )
-    .into_iter()
-    .map(Option::unwrap)
-    .collect()
 }
 
 /// Every cell of a table with its storage class (`text:007`, `integer:1`, `null`), rows in
@@ -65,7 +62,7 @@ fn typed_cells(db: &Path, table: &str) -> Vec<Vec<String>> {
 
 /// `issue_type|row|column|invalid_value|severity` of each issue of entries from `source_like`.
 fn issues_of(db: &Path, source_like: &str) -> Vec<String> {
-    column(
+    lines(
         db,
         &format!(
             "SELECT i.issue_type || '|' || coalesce(i.issue_row, '') || '|' || coalesce(i.issue_column, '')
@@ -75,9 +72,6 @@ fn issues_of(db: &Path, source_like: &str) -> Vec<String> {
              WHERE e.ingest_src LIKE '{source_like}' ORDER BY i.rowid"
         ),
     )
-    .into_iter()
-    .map(Option::unwrap)
-    .collect()
 }
 
 /// The workbook of [`write_clinic_workbook`] as OpenDocument: a zip whose `content.xml` holds the sheets, the formula

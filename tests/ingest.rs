@@ -808,7 +808,12 @@ fn a_hook_declares_types_and_sees_every_load() {
                 .map(|c| (c.clone(), ColumnType::Integer))
                 .collect()
         }
-        fn after_load(&self, session: &mut Session, entry: &LoadedEntry) -> rssd::Result<()> {
+        fn after_load(
+            &self,
+            session: &mut Session,
+            entry: &LoadedEntry,
+            _: Option<Box<dyn rssd::ingest::RowCheck>>,
+        ) -> rssd::Result<()> {
             let rows: i64 = session.conn().query_row(
                 &format!("SELECT count(*) FROM \"{}\"", entry.table),
                 [],

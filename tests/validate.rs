@@ -634,7 +634,7 @@ fn sql_rules_with_and_without_table_placeholder_and_a_broken_rule() {
     let glob = format!("{}/*.sql", rules.display());
     let out = run(&db, &["validate", "--rules", &glob, "--fail-on", "error"]);
     assert_status(&out, 1);
-    let found = column(
+    let found = lines(
         &db,
         &format!(
             "SELECT i.issue_type || '|' || coalesce(e.ingest_table_name, '-') || '|' || coalesce(i.issue_row, '-') || '|' || json_extract(i.elaboration, '$.severity')
@@ -642,7 +642,6 @@ fn sql_rules_with_and_without_table_placeholder_and_a_broken_rule() {
              WHERE i.session_id = {LATEST} ORDER BY i.rowid"
         ),
     );
-    let found: Vec<String> = found.into_iter().map(Option::unwrap).collect();
     assert_eq!(
         found,
         [
@@ -669,14 +668,13 @@ fn sql_rules_with_and_without_table_placeholder_and_a_broken_rule() {
     // The DELETE was refused, not run.
     assert_eq!(count(&db, "SELECT count(*) FROM patients"), 2);
     // One exec row per rule run, with its SQL and row count.
-    let execs = column(
+    let execs = lines(
         &db,
         &format!(
             "SELECT exec_status || '|' || coalesce(output_text, '-') || '|' || (exec_code LIKE '%FROM \"patients\"%' OR exec_code LIKE '%FROM \"staff\"%')
              FROM orchestration_session_exec WHERE session_id = {LATEST} AND exec_nature = 'sql-rule' ORDER BY rowid"
         ),
     );
-    let execs: Vec<String> = execs.into_iter().map(Option::unwrap).collect();
     assert_eq!(
         execs,
         [
@@ -774,7 +772,7 @@ fn schema_for_glob_applies_a_bare_schema_to_matching_tables_only() {
 
 /// The latest session's issues as `type|table|row|column|value` lines.
 fn latest_issues(db: &Path) -> Vec<String> {
-    column(
+    lines(
         db,
         &format!(
             "SELECT i.issue_type || '|' || coalesce(e.ingest_table_name, '-') || '|' || coalesce(i.issue_row, '-') || '|' || coalesce(i.issue_column, '-') || '|' || coalesce(i.invalid_value, '-')
@@ -782,9 +780,6 @@ fn latest_issues(db: &Path) -> Vec<String> {
              WHERE i.session_id = {LATEST} ORDER BY i.rowid"
         ),
     )
-    .into_iter()
-    .map(Option::unwrap)
-    .collect()
 }
 
 #[test]
@@ -1037,4 +1032,127 @@ fn report_option_writes_the_validation_report_at_the_end() {
     let session = column(&db, &format!("SELECT {LATEST}"))[0].clone().unwrap();
     assert_eq!(written["session"]["session_id"], session.as_str());
     assert_eq!(written["summary"]["issues_by_type"]["Invalid Value"], 1);
+}
+
+/// Schema issues of the latest session as `type|code|row|column|value`, in row order (the
+/// loader's own structural issues left out).
+fn schema_issues(db: &Path) -> Vec<String> {
+    lines(
+        db,
+        &format!(
+            "SELECT issue_type || '|' || json_extract(elaboration, '$.code') || '|' || coalesce(issue_row, '') || '|' || coalesce(issue_column, '') || '|' || coalesce(invalid_value, '')
+             FROM orchestration_session_issue
+             WHERE session_id = {LATEST} AND json_extract(elaboration, '$.rule') IS NOT NULL
+             ORDER BY issue_row, issue_column, rowid"
+        ),
+    )
+}
+
+/// `rssd ingest --schema` checks each row as it loads (on the parser thread); `rssd validate`
+/// reads the stored table back. Over blank and short rows, a Latin-1 file, keys out of order
+/// and a second file appended to the same table, both find the same issues at the same rows.
+#[test]
+fn checks_while_loading_find_what_checks_of_the_stored_table_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let schema = write(
+        dir.path(),
+        "people.schema.json",
+        r#"{"fields":[
+            {"name":"id","type":"integer","constraints":{"required":true,"unique":true}},
+            {"name":"age","type":"integer","constraints":{"minimum":0,"maximum":120}},
+            {"name":"email","type":"string","format":"email"},
+            {"name":"name","type":"string"},
+            {"name":"city","type":"string","constraints":{"enum":["Nîmes","Lyon"]}}]}"#,
+    );
+    let schema = schema.to_str().unwrap();
+    // Latin-1: "Nîmes" has one byte for "î", so the file is not UTF-8.
+    let first = dir.path().join("people.csv");
+    let mut bytes = b"id,age,email,name,city\n3,40,a@example.org,Ann,N".to_vec();
+    bytes.push(0xee);
+    bytes.extend_from_slice(
+        b"mes\n1,-4,not an email,Bob,Paris\n,,,,\n2,130,c@example.org\n1,x,d@example.org,Dan,Lyon\n",
+    );
+    std::fs::write(&first, bytes).unwrap();
+    let later = dir.path().join("later");
+    std::fs::create_dir(&later).unwrap();
+    let second = write(
+        &later,
+        "people.csv",
+        "id,age,email,name,city\n4,12,e@example.org,Eve,Lyon\n5,200,f@example,Fay,Lyon\n",
+    );
+    let mut while_loading = Vec::new();
+    for (file, if_exists) in [(&first, "replace"), (&second, "append")] {
+        let out = run(
+            &db,
+            &[
+                "ingest",
+                file.to_str().unwrap(),
+                "--schema",
+                schema,
+                "--if-exists",
+                if_exists,
+                "--no-progress",
+            ],
+        );
+        assert_status(&out, 1);
+        while_loading.extend(schema_issues(&db));
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM people"), 7);
+    let out = run(&db, &["validate", "--schema", schema, "--table", "people"]);
+    assert_status(&out, 1);
+    let mut read_back = schema_issues(&db);
+    while_loading.sort();
+    read_back.sort();
+    assert_eq!(while_loading, read_back);
+    assert_eq!(
+        read_back,
+        [
+            "Data Type Mismatch|type-error|5|age|x",
+            "Format Mismatch|type-error/format|2|email|not an email",
+            "Format Mismatch|type-error/format|7|email|f@example",
+            "Invalid Value|constraint-error/enum|2|city|Paris",
+            "Range Violation|constraint-error/maximum|4|age|130",
+            "Range Violation|constraint-error/maximum|7|age|200",
+            "Range Violation|constraint-error/minimum|2|age|-4",
+            // The blank row 3 is a Blank Row (of the loader), not a missing id.
+            "Unique Value Violation|unique-error|5|id|1",
+        ]
+    );
+}
+
+/// A file loaded before without a schema is loaded and checked again when a schema comes,
+/// though its content is unchanged; without a schema it stays UNCHANGED.
+#[test]
+fn an_unchanged_file_is_checked_when_a_schema_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let csv = write(dir.path(), "ages.csv", "id,age\n1,40\n2,-1\n");
+    let schema = write(
+        dir.path(),
+        "ages.schema.json",
+        r#"{"fields":[{"name":"id","type":"integer"},{"name":"age","type":"integer","constraints":{"minimum":0}}]}"#,
+    );
+    let ingest = |extra: &[&str]| {
+        let mut args = vec![
+            "ingest",
+            csv.to_str().unwrap(),
+            "--no-progress",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        run(&db, &args)
+    };
+    assert_status(&ingest(&[]), 0);
+    let out = ingest(&[]);
+    assert_status(&out, 0);
+    assert_eq!(json_stdout(&out)["entries"][0]["state"], "UNCHANGED");
+    let out = ingest(&["--schema", schema.to_str().unwrap()]);
+    assert_status(&out, 1);
+    assert_eq!(json_stdout(&out)["entries"][0]["state"], "INVALID");
+    assert_eq!(
+        schema_issues(&db),
+        ["Range Violation|constraint-error/minimum|2|age|-1"]
+    );
 }

@@ -20,11 +20,13 @@ mod run;
 mod scan;
 pub(crate) mod source;
 
+use std::any::Any;
 use std::collections::HashMap;
 
+use csv::ByteRecord;
 use serde::Serialize;
 
-use crate::state::Session;
+use crate::state::{Issue, Session};
 
 pub use run::ingest;
 
@@ -110,8 +112,27 @@ pub trait EntryHook {
         HashMap::new()
     }
 
-    /// Called after the entry's table is committed and its entry reached `INGESTED`.
-    fn after_load(&self, _session: &mut Session, _entry: &LoadedEntry) -> crate::Result<()> {
+    /// True when entries are checked, so that a file must be loaded (and checked) even when
+    /// it is unchanged since its last load.
+    fn checks_entries(&self) -> bool {
+        false
+    }
+
+    /// A check of each row as the loader's parser thread reads it, for the entry about to be
+    /// loaded (`rows` is 0): its work overlaps SQLite's, and its issues go into the load's
+    /// transaction. None: nothing to check while loading.
+    fn row_check(&self, _entry: &LoadedEntry) -> Option<Box<dyn RowCheck>> {
+        None
+    }
+
+    /// Called after the entry's table is committed and its entry reached `INGESTED`, with the
+    /// row check [`EntryHook::row_check`] gave for it, which has seen every row.
+    fn after_load(
+        &self,
+        _session: &mut Session,
+        _entry: &LoadedEntry,
+        _row_check: Option<Box<dyn RowCheck>>,
+    ) -> crate::Result<()> {
         Ok(())
     }
 
@@ -119,6 +140,16 @@ pub trait EntryHook {
     fn after_all(&self, _session: &mut Session, _entries: &[LoadedEntry]) -> crate::Result<()> {
         Ok(())
     }
+}
+
+/// Checks rows on the loader's parser thread.
+pub trait RowCheck: Send {
+    /// Checks `records` (cells as loaded; short rows lack their last cells), the data rows
+    /// whose rowids start at `first_rowid`, pushing the issues found.
+    fn check(&mut self, records: &[ByteRecord], first_rowid: i64, issues: &mut Vec<Issue>);
+
+    /// For the hook that made it to take its own type back.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
 /// The hook used when no schema is given.

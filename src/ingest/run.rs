@@ -287,6 +287,9 @@ impl Run<'_> {
     }
 
     fn is_unchanged(&self, table: &str, digest: &str) -> Result<bool> {
+        if self.hook.checks_entries() {
+            return Ok(false);
+        }
         Ok(self
             .last_digests
             .get(&table.to_ascii_lowercase())
@@ -515,6 +518,15 @@ impl Run<'_> {
         });
         elaboration.insert("if_exists".into(), json!(self.options.if_exists));
 
+        let mut row_check = self.hook.row_check(&LoadedEntry {
+            entry_id: entry.to_string(),
+            source: facts.source.to_string(),
+            table: name.to_string(),
+            sheet: sheet.clone(),
+            format: facts.format.clone(),
+            columns: loaded_columns(&scan, &columns),
+            rows: 0,
+        });
         let conn = self.conn;
         let progress = &mut self.progress;
         let mut mispredicted = false;
@@ -553,6 +565,17 @@ impl Run<'_> {
                 0
             };
             let insert_started = Instant::now();
+            let mut record_issues = |issues: &mut Vec<Issue>| -> Result<()> {
+                for issue in issues.drain(..) {
+                    session.issue(&issue)?;
+                }
+                Ok(())
+            };
+            let checking = row_check.as_deref_mut().map(|check| load::Checking {
+                check,
+                first_rowid: offset + 1,
+                record: &mut record_issues,
+            });
             let inserted = load::insert_rows(
                 conn,
                 name,
@@ -560,6 +583,7 @@ impl Run<'_> {
                 provenance.as_ref(),
                 row_source,
                 &mut |rows, bytes| progress.rows(rows, bytes),
+                checking,
             );
             if let Some(handle) = full_scan.take() {
                 // The whole file's scan decides: the sample's types must be its types.
@@ -630,7 +654,7 @@ impl Run<'_> {
                     columns: loaded_columns,
                     rows,
                 };
-                self.hook.after_load(session, &loaded)?;
+                self.hook.after_load(session, &loaded, row_check)?;
                 self.loaded.push(loaded);
                 report.table = Some(name.to_string());
                 report.rows = Some(rows);

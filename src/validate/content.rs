@@ -1,8 +1,10 @@
 //! Content checks: each row read back from the loaded table, one pass, constant memory;
 //! uniqueness, primary and foreign keys compared in SQL (temporary tables spill to disk).
 
+use std::any::Any;
 use std::cmp::Ordering;
 
+use csv::ByteRecord;
 use rusqlite::{Connection, params};
 
 use super::Sink;
@@ -10,6 +12,7 @@ use super::field::Problem;
 use super::schema::{SchemaSet, TableSchema};
 use super::{Cast, Checked, Target, ValidateOptions, cell_text};
 use crate::Result;
+use crate::ingest::RowCheck;
 use crate::sql::quote_ident;
 use crate::state::{Issue, IssueKind, Severity};
 
@@ -148,7 +151,8 @@ fn select_rows(target: &Target, columns: &[String], rowid: &str) -> String {
     )
 }
 
-/// Checks every row of the entry's table against the fields found in its header.
+/// Checks every row of the entry's table against the fields found in its header, reading
+/// the rows back from the table.
 pub fn check(
     sink: &Sink,
     target: &Target,
@@ -158,60 +162,11 @@ pub fn check(
 ) -> Result<()> {
     let conn = sink.conn();
     raise_page_cache(conn)?;
-    let all_columns: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
-    let rowid = rowid_name(&all_columns);
-    // (field index, position of its cell among the selected columns).
-    let positions: Vec<(usize, usize)> = columns
-        .iter()
-        .filter_map(|(field, name)| {
-            all_columns
-                .iter()
-                .position(|c| c == name)
-                .map(|p| (*field, p))
-        })
-        .collect();
-    let position_of = |field: usize| positions.iter().find(|(f, _)| *f == field).map(|(_, p)| *p);
-    let mut slots: Vec<KeySlot> = positions
-        .iter()
-        .filter(|(field, _)| schema.fields[*field].constraints.unique)
-        .map(|&(field, position)| KeySlot {
-            id: field as i64,
-            fields: vec![field],
-            positions: vec![position],
-            previous: None,
-            ascending: true,
-        })
-        .collect();
-    let key_fields: Vec<usize> = schema
-        .primary_key
-        .iter()
-        .filter_map(|name| schema.fields.iter().position(|f| &f.name == name))
-        .collect();
-    let key_positions: Option<Vec<usize>> = key_fields.iter().map(|f| position_of(*f)).collect();
-    if let (false, Some(key_positions)) = (key_fields.is_empty(), key_positions) {
-        slots.push(KeySlot {
-            id: PRIMARY_KEY_SLOT,
-            fields: key_fields,
-            positions: key_positions,
-            previous: None,
-            ascending: true,
-        });
-    }
-
-    let mut statement = conn.prepare(&select_rows(target, &all_columns, rowid))?;
+    let mut checker = RowChecker::new(target, schema, columns, options);
+    let rowid = rowid_name(&checker.columns);
+    let mut statement = conn.prepare(&select_rows(target, &checker.columns, rowid))?;
     let mut rows = statement.query([])?;
-    let mut buffers = vec![String::new(); all_columns.len()];
-    let mut rows_check = RowCheck {
-        sink,
-        target,
-        schema,
-        positions: &positions,
-        all_columns: &all_columns,
-        options,
-        slots,
-        casts: vec![None; schema.fields.len()],
-        problems: Vec::new(),
-    };
+    let mut buffers = vec![String::new(); checker.columns.len()];
     // One allocation for the row's cells, reused: it is empty between rows.
     let mut spare: Vec<&'static str> = Vec::with_capacity(buffers.len());
     while let Some(row) = rows.next()? {
@@ -220,58 +175,161 @@ pub fn check(
         for (i, buffer) in buffers.iter_mut().enumerate() {
             texts.push(cell_text(row.get_ref(i + 1)?, buffer));
         }
-        rows_check.row(&texts, row_number)?;
+        let blank = texts.iter().all(|text| text.is_empty());
+        checker.row(&texts, blank, row_number, &mut |issue| {
+            sink.issue(&issue).map(drop)
+        })?;
         texts.clear();
         spare = texts.into_iter().map(|_| "").collect();
     }
     drop(rows);
     drop(statement);
-    let mut slots = rows_check.slots;
-    slots.retain(|slot| !slot.ascending);
-    if !slots.is_empty() {
-        compare_keys_in_sql(sink, target, schema, &slots, &all_columns, rowid)?;
-    }
-    Ok(())
+    finish_keys(sink, target, checker)
 }
 
-/// What the row-by-row checks of one entry share.
-struct RowCheck<'a, 's, 'c> {
-    sink: &'a Sink<'s, 'c>,
-    target: &'a Target,
-    schema: &'a TableSchema,
-    /// (field index, position of its cell among the selected columns).
-    positions: &'a [(usize, usize)],
-    all_columns: &'a [String],
-    options: &'a ValidateOptions,
+/// After every row was seen: the keys whose rows were not in ascending order are compared
+/// in SQL.
+pub fn finish_keys(sink: &Sink, target: &Target, checker: RowChecker) -> Result<()> {
+    let RowChecker {
+        schema,
+        columns,
+        mut slots,
+        ..
+    } = checker;
+    slots.retain(|slot| !slot.ascending);
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let rowid = rowid_name(&columns);
+    compare_keys_in_sql(sink, target, &schema, &slots, &columns, rowid)
+}
+
+/// The row-by-row checks of one entry: blank rows, each field's cell, the keys' order. It
+/// owns what it needs, so that the loader's parser thread can run it while rows load.
+pub struct RowChecker {
+    entry_id: String,
+    source: String,
+    schema: TableSchema,
+    /// The table's columns, in order.
+    columns: Vec<String>,
+    /// (field index, position of its cell among the columns), for fields that can fail.
+    positions: Vec<(usize, usize)>,
+    /// Whether a position's cell is needed (by a field check or a key).
+    needed: Vec<bool>,
+    report_blank_rows: bool,
     slots: Vec<KeySlot>,
     /// Each field's kept value in the current row.
     casts: Vec<Option<Cast>>,
     problems: Vec<Problem>,
+    /// Errors and warnings found by [`RowCheck::check`].
+    pub errors: i64,
+    pub warnings: i64,
 }
 
-impl RowCheck<'_, '_, '_> {
-    /// The checks of one row: blank, each field's cell, the keys' order.
-    fn row(&mut self, texts: &[&str], row_number: i64) -> Result<()> {
-        let RowCheck {
-            sink,
-            target,
-            schema,
+impl RowChecker {
+    pub fn new(
+        target: &Target,
+        schema: &TableSchema,
+        columns: &[(usize, String)],
+        options: &ValidateOptions,
+    ) -> RowChecker {
+        let all_columns: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
+        // (field index, position of its cell among the columns).
+        let found: Vec<(usize, usize)> = columns
+            .iter()
+            .filter_map(|(field, name)| {
+                all_columns
+                    .iter()
+                    .position(|c| c == name)
+                    .map(|p| (*field, p))
+            })
+            .collect();
+        let position_of = |field: usize| found.iter().find(|(f, _)| *f == field).map(|(_, p)| *p);
+        let mut slots: Vec<KeySlot> = found
+            .iter()
+            .filter(|(field, _)| schema.fields[*field].constraints.unique)
+            .map(|&(field, position)| KeySlot {
+                id: field as i64,
+                fields: vec![field],
+                positions: vec![position],
+                previous: None,
+                ascending: true,
+            })
+            .collect();
+        let key_fields: Vec<usize> = schema
+            .primary_key
+            .iter()
+            .filter_map(|name| schema.fields.iter().position(|f| &f.name == name))
+            .collect();
+        let key_positions: Option<Vec<usize>> =
+            key_fields.iter().map(|f| position_of(*f)).collect();
+        if let (false, Some(key_positions)) = (key_fields.is_empty(), key_positions) {
+            slots.push(KeySlot {
+                id: PRIMARY_KEY_SLOT,
+                fields: key_fields,
+                positions: key_positions,
+                previous: None,
+                ascending: true,
+            });
+        }
+        let positions: Vec<(usize, usize)> = found
+            .into_iter()
+            .filter(|(field, _)| schema.fields[*field].can_fail())
+            .collect();
+        let mut needed = vec![false; all_columns.len()];
+        for &(_, position) in &positions {
+            needed[position] = true;
+        }
+        for slot in &slots {
+            for &position in &slot.positions {
+                needed[position] = true;
+            }
+        }
+        RowChecker {
+            entry_id: target.entry_id.clone(),
+            source: target.source.clone(),
+            schema: schema.clone(),
+            columns: all_columns,
             positions,
-            all_columns,
-            options,
+            needed,
+            report_blank_rows: options.report_blank_rows,
+            slots,
+            casts: vec![None; schema.fields.len()],
+            problems: Vec::new(),
+            errors: 0,
+            warnings: 0,
+        }
+    }
+
+    /// The checks of one row (`texts`: its cells by position, at least every needed one;
+    /// `blank`: every cell is empty), handing each issue to `emit`.
+    fn row(
+        &mut self,
+        texts: &[&str],
+        blank: bool,
+        row_number: i64,
+        emit: &mut dyn FnMut(Issue) -> Result<()>,
+    ) -> Result<()> {
+        let RowChecker {
+            entry_id,
+            source,
+            schema,
+            columns,
+            positions,
+            report_blank_rows,
             slots,
             casts,
             problems,
+            ..
         } = self;
-        let (sink, target, schema) = (*sink, *target, *schema);
-        if texts.iter().all(|text| text.is_empty()) {
-            if options.report_blank_rows {
-                sink.issue(
-                    &Issue::new(
+        if blank {
+            if *report_blank_rows {
+                emit(
+                    Issue::new(
                         IssueKind::BlankRow,
-                        format!("row {row_number} of {} is blank", target.source),
+                        format!("row {row_number} of {source} is blank"),
                     )
-                    .entry(&target.entry_id)
+                    .entry(entry_id.as_str())
                     .row(row_number)
                     .remediation("Delete the empty row, or fill in its values"),
                 )?;
@@ -286,13 +344,13 @@ impl RowCheck<'_, '_, '_> {
                 continue;
             }
             for problem in problems.drain(..) {
-                sink.issue(
-                    &Issue::new(problem.kind, problem.message)
+                emit(
+                    Issue::new(problem.kind, problem.message)
                         .code(problem.code)
                         .severity(field.severity)
-                        .entry(&target.entry_id)
+                        .entry(entry_id.as_str())
                         .row(row_number)
-                        .column(all_columns[position].clone())
+                        .column(columns[position].clone())
                         .invalid_value(text)
                         .remediation(problem.remediation)
                         .with("rule", problem.rule),
@@ -304,14 +362,14 @@ impl RowCheck<'_, '_, '_> {
                 KeyCells::Key(key) => slot.observe(&key),
                 KeyCells::Missing if slot.id == PRIMARY_KEY_SLOT => {
                     let names = schema.primary_key.join(", ");
-                    sink.issue(
-                        &Issue::new(
+                    emit(
+                        Issue::new(
                             IssueKind::PrimaryKeyViolation,
                             format!(
                                 "row {row_number} has no value in any primary key column ({names})"
                             ),
                         )
-                        .entry(&target.entry_id)
+                        .entry(entry_id.as_str())
                         .row(row_number)
                         .column(schema.primary_key.join(","))
                         .remediation(format!(
@@ -325,6 +383,51 @@ impl RowCheck<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The same checks on the loader's parser thread, on the cells as they are loaded (which
+/// read back from the table as the same text).
+impl RowCheck for RowChecker {
+    fn check(&mut self, records: &[ByteRecord], first_rowid: i64, issues: &mut Vec<Issue>) {
+        let width = self.columns.len();
+        let mut buffers = vec![String::new(); width];
+        let mut spare: Vec<&'static str> = Vec::with_capacity(width);
+        let (mut errors, mut warnings) = (0, 0);
+        for (record, row_number) in records.iter().zip(first_rowid..) {
+            let mut texts: Vec<&str> = spare;
+            for (position, buffer) in buffers.iter_mut().enumerate() {
+                let cell = match self.needed[position] {
+                    true => record.get(position).unwrap_or_default(),
+                    false => b"",
+                };
+                texts.push(match std::str::from_utf8(cell) {
+                    Ok(text) => text,
+                    Err(_) => {
+                        *buffer = String::from_utf8_lossy(cell).into_owned();
+                        buffer
+                    }
+                });
+            }
+            let blank = record.iter().all(<[u8]>::is_empty);
+            // Pushing to a vector cannot fail.
+            let _ = self.row(&texts, blank, row_number, &mut |issue| {
+                match issue.severity {
+                    Severity::Error => errors += 1,
+                    Severity::Warning => warnings += 1,
+                }
+                issues.push(issue);
+                Ok(())
+            });
+            texts.clear();
+            spare = texts.into_iter().map(|_| "").collect();
+        }
+        self.errors += errors;
+        self.warnings += warnings;
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
     }
 }
 

@@ -292,13 +292,31 @@ impl Field {
     }
 
     fn string_fits(&self, text: &str) -> bool {
+        self.text_format().is_none_or(|fits| fits(text))
+    }
+
+    /// The test of a string field's format; None when any text fits.
+    fn text_format(&self) -> Option<fn(&str) -> bool> {
         match (self.field_type, self.format.as_str()) {
-            (FieldType::Any, _) => true,
-            (_, "email") => is_email(text),
-            (_, "uri") => is_uri(text),
-            (_, "uuid") => is_uuid(text),
-            _ => true,
+            (FieldType::Any, _) => None,
+            (_, "email") => Some(is_email),
+            (_, "uri") => Some(is_uri),
+            (_, "uuid") => Some(is_uuid),
+            _ => None,
         }
+    }
+
+    /// Whether [`Field::check`] can find a problem in a cell or must keep its value: false
+    /// for a text field with no format and no constraints, whose cells need no look.
+    pub fn can_fail(&self) -> bool {
+        let any_text_fits = match self.field_type {
+            FieldType::String | FieldType::Any => self.text_format().is_none(),
+            _ => false,
+        };
+        !any_text_fits
+            || self.keep_value
+            || self.constraints.required
+            || self.constraints.compares_value()
     }
 
     fn cast_integer(&self, text: &str) -> Option<Cast> {

@@ -36,7 +36,22 @@ pub fn check(
     binding: &Binding,
     case_sensitive: bool,
 ) -> Result<HeaderResult> {
+    let (result, issues) = match_fields(target, binding, case_sensitive);
+    for issue in &issues {
+        sink.issue(issue)?;
+    }
+    Ok(result)
+}
+
+/// Matches the schema's fields to the table's columns: the result, and the issues of what
+/// does not match.
+pub fn match_fields(
+    target: &Target,
+    binding: &Binding,
+    case_sensitive: bool,
+) -> (HeaderResult, Vec<Issue>) {
     let schema = &binding.schema;
+    let mut issues = Vec::new();
     let mut used = vec![false; target.columns.len()];
     let mut columns = Vec::new();
     let mut ok = true;
@@ -66,8 +81,8 @@ pub fn check(
             {
                 ok = false;
                 let hint = case_hint(&field.name, &present, case_sensitive);
-                sink.issue(
-                    &Issue::new(
+                issues.push(
+                    Issue::new(
                         IssueKind::MissingColumn,
                         format!(
                             "column {:?} required by the schema is missing from the header of {}",
@@ -83,7 +98,7 @@ pub fn check(
                     ))
                     .with("rule", format!("fields.{}", field.name))
                     .with("schema", binding.origin.display().to_string()),
-                )?;
+                );
             }
             None => {}
         }
@@ -94,8 +109,8 @@ pub fn check(
     ) {
         for (i, column) in target.columns.iter().enumerate().filter(|(i, _)| !used[*i]) {
             ok = false;
-            sink.issue(
-                &Issue::new(
+            issues.push(
+                Issue::new(
                     IssueKind::ExtraColumn,
                     format!(
                         "column {:?} of {} is not in the schema, which allows no other columns",
@@ -111,10 +126,10 @@ pub fn check(
                 ))
                 .with("rule", "fieldsMatch")
                 .with("position", i + 1),
-            )?;
+            );
         }
     }
-    Ok(HeaderResult { ok, columns })
+    (HeaderResult { ok, columns }, issues)
 }
 
 /// Mentions a column that differs only in case when matching is exact.

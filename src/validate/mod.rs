@@ -21,13 +21,14 @@ use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use serde::Serialize;
 
+pub use content::RowChecker;
 pub use field::{Cast, Field, FieldType};
 pub use rules::RuleSet;
 pub use schema::{Binding, SchemaSet, TableSchema};
 pub use tables::{ValidateOutcome, select_tables, validate_tables};
 
 use crate::Result;
-use crate::ingest::{ColumnType, EntryHook, LoadedEntry};
+use crate::ingest::{ColumnType, EntryHook, LoadedEntry, RowCheck};
 use crate::state::{Issue, Session, Severity, states};
 
 /// Choices that are not part of any schema.
@@ -82,7 +83,11 @@ impl Target {
             [&entry.entry_id],
             |row| row.get(0),
         )?;
-        Ok(Target {
+        Ok(Target::from_entry(entry, offset.unwrap_or(0)))
+    }
+
+    fn from_entry(entry: &LoadedEntry, rowid_offset: i64) -> Target {
+        Target {
             entry_id: entry.entry_id.clone(),
             source: entry.source.clone(),
             table: entry.table.clone(),
@@ -95,8 +100,8 @@ impl Target {
                     name: c.name.clone(),
                 })
                 .collect(),
-            rowid_offset: offset.unwrap_or(0),
-        })
+            rowid_offset,
+        }
     }
 }
 
@@ -145,6 +150,14 @@ impl<'c> Sink<'_, 'c> {
         Ok(id)
     }
 
+    /// Counts issues recorded elsewhere (by the loader, for a row check).
+    pub fn count(&self, entry_id: &str, errors: i64, warnings: i64) {
+        let mut counts = self.counts.borrow_mut();
+        let slot = counts.entry(Some(entry_id.to_string())).or_default();
+        slot.0 += errors;
+        slot.1 += warnings;
+    }
+
     /// The counts so far, to put back with [`Sink::restore`] when a rule's issues roll back.
     pub fn snapshot(&self) -> Counts {
         self.counts.borrow().clone()
@@ -189,19 +202,40 @@ impl Validator {
         self.plan.options.header_case || schema.header_case
     }
 
-    /// Checks one loaded entry: header first, content only when the header passed.
-    pub fn after_load(&self, session: &mut Session, target: &Target) -> Result<()> {
-        let binding_index = self.plan.schemas.bindings.iter().position(|binding| {
+    fn binding_index(&self, target: &Target) -> Option<usize> {
+        self.plan.schemas.bindings.iter().position(|binding| {
             binding.applies_to(&target.source, &target.table, target.sheet.as_deref())
-        });
+        })
+    }
+
+    /// The content checks of an entry about to be loaded, to run as its rows load; None when
+    /// no schema applies or its header does not match (then content is not checked).
+    pub fn row_checker(&self, target: &Target) -> Option<RowChecker> {
+        let binding = &self.plan.schemas.bindings[self.binding_index(target)?];
+        let (header, _) = header::match_fields(target, binding, self.header_case(&binding.schema));
+        header
+            .ok
+            .then(|| RowChecker::new(target, &binding.schema, &header.columns, &self.plan.options))
+    }
+
+    /// Checks one loaded entry: header first, content only when the header passed. Content
+    /// is read back from the table unless `checked_rows` (from [`Validator::row_checker`])
+    /// has already seen every row as it loaded.
+    pub fn after_load(
+        &self,
+        session: &mut Session,
+        target: &Target,
+        checked_rows: Option<RowChecker>,
+    ) -> Result<()> {
+        let binding_index = self.binding_index(target);
         if binding_index.is_none() && self.plan.rules.is_empty() {
             return Ok(());
         }
-        session.entry_transition(
-            &target.entry_id,
-            states::VALIDATING,
-            "checking against the schema and rules",
-        )?;
+        let reason = match checked_rows {
+            Some(_) => "checking against the schema and rules (each row was checked as it loaded)",
+            None => "checking against the schema and rules",
+        };
+        session.entry_transition(&target.entry_id, states::VALIDATING, reason)?;
         let mut checked = Checked {
             entry_id: target.entry_id.clone(),
             table: target.table.clone(),
@@ -217,14 +251,19 @@ impl Validator {
                 let header = header::check(&sink, target, binding, header_case)?;
                 checked.header_ok = header.ok;
                 checked.columns = header.columns;
-                if checked.header_ok {
-                    content::check(
+                match checked_rows {
+                    _ if !checked.header_ok => {}
+                    Some(checker) => {
+                        sink.count(&target.entry_id, checker.errors, checker.warnings);
+                        content::finish_keys(&sink, target, checker)?;
+                    }
+                    None => content::check(
                         &sink,
                         target,
                         &binding.schema,
                         &checked.columns,
                         &self.plan.options,
-                    )?;
+                    )?,
                 }
                 Ok(())
             })?;
@@ -314,9 +353,27 @@ impl EntryHook for Validator {
             .collect()
     }
 
-    fn after_load(&self, session: &mut Session, entry: &LoadedEntry) -> Result<()> {
+    /// A schema or rule may apply to any file, unchanged or not.
+    fn checks_entries(&self) -> bool {
+        !self.plan.is_empty()
+    }
+
+    fn row_check(&self, entry: &LoadedEntry) -> Option<Box<dyn RowCheck>> {
+        let target = Target::from_entry(entry, 0);
+        Some(Box::new(self.row_checker(&target)?))
+    }
+
+    fn after_load(
+        &self,
+        session: &mut Session,
+        entry: &LoadedEntry,
+        row_check: Option<Box<dyn RowCheck>>,
+    ) -> Result<()> {
         let target = Target::from_loaded(session.conn(), entry)?;
-        Validator::after_load(self, session, &target)
+        let checked_rows = row_check
+            .and_then(|check| check.into_any().downcast::<RowChecker>().ok())
+            .map(|checker| *checker);
+        Validator::after_load(self, session, &target, checked_rows)
     }
 
     fn after_all(&self, session: &mut Session, entries: &[LoadedEntry]) -> Result<()> {

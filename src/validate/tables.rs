@@ -169,7 +169,7 @@ pub fn validate_tables(
                 columns,
                 rowid_offset: 0,
             };
-            validator.after_load(&mut session, &target)?;
+            validator.after_load(&mut session, &target, None)?;
             targets.push(target);
         }
         validator.after_all(&mut session, &targets)

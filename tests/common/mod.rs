@@ -64,6 +64,14 @@ pub fn column(db: &Path, sql: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+/// The first column of every row of `sql`, each a text that is never NULL.
+pub fn lines(db: &Path, sql: &str) -> Vec<String> {
+    column(db, sql)
+        .into_iter()
+        .map(|value| value.expect("a text, not NULL"))
+        .collect()
+}
+
 /// The single integer `sql` returns.
 pub fn count(db: &Path, sql: &str) -> i64 {
     connect(db)
