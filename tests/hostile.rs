@@ -399,3 +399,36 @@ fn a_sql_rule_cannot_load_an_extension() {
         "{issue}"
     );
 }
+
+/// A fuzzing finding: a cell reference whose row number overflows made the workbook parser
+/// (calamine) panic in builds with overflow checks. The panic stays inside that file: it gets
+/// an `Unreadable File` issue and the next file still loads.
+#[test]
+fn a_workbook_that_panics_its_parser_is_an_unreadable_file_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("incoming");
+    std::fs::create_dir(&input).unwrap();
+    let finding = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/workbook/cell-reference-overflow.xlsx");
+    std::fs::copy(&finding, input.join("a_broken.xlsx")).unwrap();
+    std::fs::write(input.join("b_fine.csv"), "id\n1\n").unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let out = ingest(&db, &input).expect("ingest ends");
+    assert_status(&out, 1);
+    let found = lines(
+        &db,
+        "SELECT e.ingest_src || '|' || coalesce(i.issue_type, '-') || '|' || coalesce(e.ingest_table_name, '-')
+         FROM orchestration_session_entry e
+         LEFT JOIN orchestration_session_issue i ON i.session_entry_id = e.orchestration_session_entry_id
+         ORDER BY e.ingest_src",
+    );
+    let expected = [
+        format!(
+            "{}|Unreadable File|-",
+            input.join("a_broken.xlsx").display()
+        ),
+        format!("{}|-|b_fine", input.join("b_fine.csv").display()),
+    ];
+    assert_eq!(found, expected);
+    assert_eq!(count(&db, "SELECT count(*) FROM b_fine"), 1);
+}

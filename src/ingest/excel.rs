@@ -14,8 +14,25 @@ use super::source::{FileProblem, MemorySource, SliceSource, Table};
 use crate::Result;
 use crate::state::IssueKind;
 
-/// The tables of a workbook (pass 1 done), or why it has none.
+/// The tables of a workbook (pass 1 done), or why it has none. A panic inside the workbook
+/// parser (a third-party crate reading hostile bytes) is the file's problem, not the run's:
+/// it becomes an `Unreadable File` issue.
 pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
+    std::panic::catch_unwind(|| read_workbook(path, stem)).unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown reason".into());
+        Ok(Err(FileProblem::new(
+            IssueKind::UnreadableFile,
+            format!("the workbook reader stopped on this file: {reason}"),
+            "open and save the workbook again, or export its sheets as CSV",
+        )))
+    })
+}
+
+fn read_workbook(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
     let mut workbook = match open_workbook_auto(path) {
         Ok(workbook) => workbook,
         Err(err) => {
