@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (README, and .ci/run runs exactly this).
-# Formatting, lints, then every test: unit, end-to-end through the binary, doc examples.
+# Formatting, lints, then every test: unit, end-to-end through the binary, doc examples, and
+# a short fuzzing smoke run of ingest's readers (a fixed seed and input count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,4 @@ else
     cargo test --locked --no-fail-fast --lib --bins --tests
 fi
 cargo test --locked --doc
+bash scripts/fuzz.sh --smoke

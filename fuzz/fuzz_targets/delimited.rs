@@ -4,7 +4,7 @@
 
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+libfuzzer_sys::fuzz_target!(init: common::init(), |data: &[u8]| {
     if let Some((extension, file)) = rssd::ingest::fuzzing::delimited_input(data) {
         common::check(file, extension);
     }

@@ -3,4 +3,4 @@
 
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check(data, "xlsx"));
+libfuzzer_sys::fuzz_target!(init: common::init(), |data: &[u8]| common::check(data, "xlsx"));
