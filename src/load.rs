@@ -76,6 +76,9 @@ pub fn insert_sql(table: &str, columns: &[LoadColumn], provenance: bool, rows: u
     )
 }
 
+/// Records a batch's issues (on the inserting thread).
+pub type RecordIssues<'a> = dyn FnMut(&mut Vec<Issue>) -> Result<()> + 'a;
+
 /// A check of the rows while they load: it runs on the parser thread, and the issues it finds
 /// are recorded on the inserting thread, in the load's transaction.
 pub struct Checking<'a> {
@@ -83,7 +86,7 @@ pub struct Checking<'a> {
     /// The rowid the first row gets.
     pub first_rowid: i64,
     /// Records a batch's issues, after the batch's rows are inserted.
-    pub record: &'a mut dyn FnMut(&mut Vec<Issue>) -> Result<()>,
+    pub record: &'a mut RecordIssues<'a>,
 }
 
 /// A batch of records from the parser thread: the records (only the first `filled` are
@@ -97,6 +100,9 @@ struct Batch {
 /// Inserts every record of `source` (positioned after the header) in file order, so the
 /// n-th data row gets the n-th new rowid. Runs inside the caller's transaction. `on_batch`
 /// hears rows and bytes as they go in. Returns the rows inserted.
+///
+/// The first batch is read here; only a source with more than one batch gets a parser thread,
+/// so that many small files do not each pay for a thread.
 pub fn insert_rows(
     conn: &Connection,
     table: &str,
@@ -106,55 +112,42 @@ pub fn insert_rows(
     on_batch: &mut dyn FnMut(u64, u64),
     checking: Option<Checking>,
 ) -> Result<u64> {
-    let width = columns.len() + if provenance.is_some() { 3 } else { 0 };
-    let per_statement = (MAX_PARAMETERS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
-    let mut multi = conn.prepare(&insert_sql(
-        table,
-        columns,
-        provenance.is_some(),
-        per_statement,
-    ))?;
-    let mut single = conn.prepare(&insert_sql(table, columns, provenance.is_some(), 1))?;
-
-    let (mut check, mut record_issues) = match checking {
+    let (check, record_issues) = match checking {
         Some(checking) => (
             Some((checking.check, checking.first_rowid)),
             Some(checking.record),
         ),
         None => (None, None),
     };
+    let mut reader = BatchReader { source, check };
+    let mut inserter = Inserter {
+        conn,
+        table,
+        columns,
+        provenance,
+        multi: None,
+        single: None,
+        rows: 0,
+        record_issues,
+        on_batch,
+    };
+    let first = reader.next(vec![ByteRecord::new(); BATCH_RECORDS])?;
+    if first.filled < BATCH_RECORDS {
+        inserter.insert(first)?;
+        return Ok(inserter.rows);
+    }
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Result<Batch>>(4);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<ByteRecord>>();
         let parser = scope.spawn(move || {
-            let mut source = source;
             loop {
-                let mut batch = empty_rx
+                let records = empty_rx
                     .try_recv()
                     .unwrap_or_else(|_| vec![ByteRecord::new(); BATCH_RECORDS]);
-                let mut filled = 0;
-                while filled < BATCH_RECORDS {
-                    match source.read(&mut batch[filled]) {
-                        Ok(true) => filled += 1,
-                        Ok(false) => break,
-                        Err(err) => {
-                            let _ = full_tx.send(Err(err));
-                            return;
-                        }
-                    }
-                }
-                let last = filled < BATCH_RECORDS;
-                let mut issues = Vec::new();
-                if let Some((check, next_rowid)) = check.as_mut() {
-                    check.check(&batch[..filled], *next_rowid, &mut issues);
-                    *next_rowid += filled as i64;
-                }
-                let batch = Batch {
-                    records: batch,
-                    filled,
-                    issues,
-                };
-                if filled > 0 && full_tx.send(Ok(batch)).is_err() {
+                let batch = reader.next(records);
+                let last = !matches!(&batch, Ok(batch) if batch.filled == BATCH_RECORDS);
+                let empty = matches!(&batch, Ok(batch) if batch.filled == 0);
+                if !empty && full_tx.send(batch).is_err() {
                     return;
                 }
                 if last {
@@ -165,44 +158,13 @@ pub fn insert_rows(
         let inserted = {
             // Owned here so that an early error drops it and the parser stops sending.
             let batches = full_rx;
-            let mut rows: u64 = 0;
-            let mut insert = || -> Result<u64> {
+            let insert = || -> Result<u64> {
+                let _ = empty_tx.send(inserter.insert(first)?);
                 for message in batches.iter() {
                     crate::interrupt::check()?;
-                    let Batch {
-                        records: batch,
-                        filled,
-                        mut issues,
-                    } = message?;
-                    let mut bytes = 0u64;
-                    let mut start = 0;
-                    while start < filled {
-                        let take = if filled - start >= per_statement {
-                            per_statement
-                        } else {
-                            1
-                        };
-                        let statement = if take == per_statement {
-                            &mut multi
-                        } else {
-                            &mut single
-                        };
-                        let mut index = 1;
-                        for record in &batch[start..start + take] {
-                            rows += 1;
-                            bytes += record.as_slice().len() as u64;
-                            index = bind_row(statement, index, record, columns, provenance, rows)?;
-                        }
-                        statement.raw_execute()?;
-                        start += take;
-                    }
-                    if let Some(record) = record_issues.as_mut() {
-                        record(&mut issues)?;
-                    }
-                    on_batch(filled as u64, bytes);
-                    let _ = empty_tx.send(batch);
+                    let _ = empty_tx.send(inserter.insert(message?)?);
                 }
-                Ok(rows)
+                Ok(inserter.rows)
             };
             insert()
         };
@@ -213,6 +175,107 @@ pub fn insert_rows(
         }
         inserted
     })
+}
+
+/// The reading side: batches of records, each checked when a row check is given.
+struct BatchReader<'a> {
+    source: Box<dyn RowSource>,
+    /// The check, and the rowid of the next row.
+    check: Option<(&'a mut dyn RowCheck, i64)>,
+}
+
+impl BatchReader<'_> {
+    /// Fills `records` (up to all of them: fewer only at the end) and checks them.
+    fn next(&mut self, mut records: Vec<ByteRecord>) -> Result<Batch> {
+        let mut filled = 0;
+        while filled < records.len() && self.source.read(&mut records[filled])? {
+            filled += 1;
+        }
+        let mut issues = Vec::new();
+        if let Some((check, next_rowid)) = self.check.as_mut() {
+            check.check(&records[..filled], *next_rowid, &mut issues);
+            *next_rowid += filled as i64;
+        }
+        Ok(Batch {
+            records,
+            filled,
+            issues,
+        })
+    }
+}
+
+/// The inserting side: multi-row statements, prepared when first needed (a small file uses
+/// only the one-row statement).
+struct Inserter<'a, 'c, 'r, 'b> {
+    conn: &'c Connection,
+    table: &'a str,
+    columns: &'a [LoadColumn],
+    provenance: Option<&'a Provenance>,
+    multi: Option<Statement<'c>>,
+    single: Option<Statement<'c>>,
+    rows: u64,
+    record_issues: Option<&'r mut RecordIssues<'r>>,
+    on_batch: &'b mut dyn FnMut(u64, u64),
+}
+
+impl Inserter<'_, '_, '_, '_> {
+    fn per_statement(&self) -> usize {
+        let width = self.columns.len() + if self.provenance.is_some() { 3 } else { 0 };
+        (MAX_PARAMETERS / width.max(1)).clamp(1, ROWS_PER_STATEMENT)
+    }
+
+    /// Inserts a batch's rows and records its issues; gives the records back for reuse.
+    fn insert(&mut self, batch: Batch) -> Result<Vec<ByteRecord>> {
+        let Batch {
+            records,
+            filled,
+            mut issues,
+        } = batch;
+        let per_statement = self.per_statement();
+        let mut bytes = 0u64;
+        let mut start = 0;
+        while start < filled {
+            let take = if filled - start >= per_statement {
+                per_statement
+            } else {
+                1
+            };
+            let slot = if take == per_statement && take > 1 {
+                &mut self.multi
+            } else {
+                &mut self.single
+            };
+            let statement = match slot {
+                Some(statement) => statement,
+                None => slot.insert(self.conn.prepare(&insert_sql(
+                    self.table,
+                    self.columns,
+                    self.provenance.is_some(),
+                    take,
+                ))?),
+            };
+            let mut index = 1;
+            for record in &records[start..start + take] {
+                self.rows += 1;
+                bytes += record.as_slice().len() as u64;
+                index = bind_row(
+                    statement,
+                    index,
+                    record,
+                    self.columns,
+                    self.provenance,
+                    self.rows,
+                )?;
+            }
+            statement.raw_execute()?;
+            start += take;
+        }
+        if let Some(record) = self.record_issues.as_mut() {
+            record(&mut issues)?;
+        }
+        (self.on_batch)(filled as u64, bytes);
+        Ok(records)
+    }
 }
 
 /// For a big load when no other connection has the database open: leaves WAL for SQLite's

@@ -1156,3 +1156,51 @@ fn an_unchanged_file_is_checked_when_a_schema_is_given() {
         ["Range Violation|constraint-error/minimum|2|age|-1"]
     );
 }
+
+/// A file of several loader batches (1,024 rows each): the first is read before the parser
+/// thread starts, the rest on it; issues keep their rows across batches, and a key repeated
+/// in another batch is found after the load.
+#[test]
+fn checks_while_loading_number_rows_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let mut text = String::from("id,age\n");
+    for row in 1..=5000 {
+        let id = if row == 4500 { 7 } else { row };
+        let age = match row {
+            3 => "x".to_string(),
+            1500 => "-1".to_string(),
+            5000 => "200".to_string(),
+            _ => (row % 90).to_string(),
+        };
+        text.push_str(&format!("{id},{age}\n"));
+    }
+    let csv = write(dir.path(), "many.csv", &text);
+    let schema = write(
+        dir.path(),
+        "many.schema.json",
+        r#"{"fields":[{"name":"id","type":"integer","constraints":{"unique":true}},
+            {"name":"age","type":"integer","constraints":{"minimum":0,"maximum":120}}]}"#,
+    );
+    let out = run(
+        &db,
+        &[
+            "ingest",
+            csv.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--no-progress",
+        ],
+    );
+    assert_status(&out, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM many"), 5000);
+    assert_eq!(
+        schema_issues(&db),
+        [
+            "Data Type Mismatch|type-error|3|age|x",
+            "Range Violation|constraint-error/minimum|1500|age|-1",
+            "Unique Value Violation|unique-error|4500|id|7",
+            "Range Violation|constraint-error/maximum|5000|age|200",
+        ]
+    );
+}

@@ -262,11 +262,14 @@ pub struct CsvSource {
 
 impl CsvSource {
     pub fn open(path: &Path, encoding: TextEncoding, delimiter: u8) -> Result<CsvSource> {
+        // A big buffer for big files; a small file needs no more than its size.
+        let size = std::fs::metadata(path).map_or(u64::MAX, |meta| meta.len());
+        let capacity = size.clamp(8 << 10, 1 << 18) as usize;
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .buffer_capacity(1 << 18)
+            .buffer_capacity(capacity)
             .from_reader(WatchedStream {
                 inner: open_text(path, encoding)?,
                 bytes: 0,
