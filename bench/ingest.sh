@@ -53,6 +53,9 @@ measure() {
     shift
     local log
     log=$(mktemp)
+    # Each tool starts with the page cache's dirty pages (an earlier tool's output) written
+    # back, so that no run pays for the one before it.
+    sync
     if ! /usr/bin/time -v -o "$log" "$@" >"$WORK/$name.out" 2>&1; then
         echo "!! $name failed (exit status above 1 is a failure; see $WORK/$name.out)" >&2
         tail -3 "$WORK/$name.out" >&2 || true

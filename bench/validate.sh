@@ -70,7 +70,7 @@ elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 echo "rows: $rows; machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 cd "$out"
-t0=$(now)
+sync; t0=$(now)
 fl_errors=$("../../../$venv/bin/python" -c "
 from frictionless import validate
 report = validate('data.csv', schema='schema.json', limit_errors=10**9)
@@ -79,18 +79,18 @@ t1=$(now); fl=$(elapsed "$t0" "$t1")
 echo "frictionless-py validate:            ${fl} s  (${fl_errors} errors)"
 
 rm -f import.db rssd.db ingest.db failing.db
-t0=$(now); /usr/bin/time -f "%e %U %S %M" -o import.time sqlite3 import.db ".import --csv data.csv data"; t1=$(now); imp=$(elapsed "$t0" "$t1")
+sync; t0=$(now); /usr/bin/time -f "%e %U %S %M" -o import.time sqlite3 import.db ".import --csv data.csv data"; t1=$(now); imp=$(elapsed "$t0" "$t1")
 echo "sqlite3 .import alone:               ${imp} s  (CPU $(cpu import.time) s)"
 
 cp import.db rssd.db
-t0=$(now)
+sync; t0=$(now)
 /usr/bin/time -f "%e %U %S %M" -o validate.time "$rssd" -d rssd.db validate --schema schema.json --table data --fail-on never >/dev/null
 t1=$(now); val=$(elapsed "$t0" "$t1")
 val_errors=$(sqlite3 rssd.db "SELECT count(*) FROM orchestration_session_issue")
 echo "rssd validate (imported table):      ${val} s  (CPU $(cpu validate.time) s; ${val_errors} errors)  -> $(python3 -c "print(f'{$fl / $val:.1f}')") x faster than frictionless"
 
 if "$rssd" ingest --help >/dev/null 2>&1; then
-    t0=$(now)
+    sync; t0=$(now)
     /usr/bin/time -f "%e %U %S %M" -o ingest.time "$rssd" -d ingest.db ingest data.csv --schema schema.json --fail-on never --no-progress >/dev/null
     t1=$(now); ing=$(elapsed "$t0" "$t1")
     ing_errors=$(sqlite3 ingest.db "SELECT count(*) FROM orchestration_session_issue")
