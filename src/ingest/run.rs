@@ -895,27 +895,11 @@ fn fill_issue_counts(
     session_id: &str,
     reports: &mut [EntryReport],
 ) -> Result<()> {
-    let sql = format!(
-        "SELECT i.session_entry_id, count(*), sum({} = 'error') FROM orchestration_session_issue i
-         WHERE i.session_id = ?1 AND i.session_entry_id IS NOT NULL GROUP BY i.session_entry_id",
-        crate::state::query::SEVERITY_SQL
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let counts: HashMap<String, (usize, usize)> = stmt
-        .query_map([session_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                (
-                    row.get::<_, i64>(1)? as usize,
-                    row.get::<_, i64>(2)? as usize,
-                ),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let counts = crate::state::query::issue_counts_by_entry(conn, session_id)?;
     for report in reports {
-        if let Some(&(all, errors)) = counts.get(&report.entry_id) {
-            report.issues = all;
-            report.issues_error = errors;
+        if let Some(&(errors, warnings)) = counts.get(&Some(report.entry_id.clone())) {
+            report.issues = (errors + warnings) as usize;
+            report.issues_error = errors as usize;
         }
     }
     Ok(())

@@ -3,6 +3,8 @@
 //! Everything here reads rows that other tools may have written, so ids are never parsed,
 //! and an issue without a `severity` in its elaboration counts as an error.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -49,6 +51,30 @@ pub struct SessionDetail {
 
 /// SQL that yields the severity of an issue row `i`, 'error' when none is recorded.
 pub const SEVERITY_SQL: &str = "coalesce(CASE WHEN json_valid(i.elaboration) THEN json_extract(i.elaboration, '$.severity') END, 'error')";
+
+/// Errors and warnings of each entry of a session (key None: the session's own issues), in
+/// one scan of the issue table (the RSSD schema has no index on its session or entry), added
+/// up here: a `GROUP BY` would sort every issue row first.
+pub fn issue_counts_by_entry(
+    conn: &Connection,
+    session_id: &str,
+) -> Result<HashMap<Option<String>, (i64, i64)>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT i.session_entry_id, {SEVERITY_SQL} = 'warning'
+         FROM orchestration_session_issue i WHERE i.session_id = ?1"
+    ))?;
+    let mut rows = statement.query([session_id])?;
+    let mut counts: HashMap<Option<String>, (i64, i64)> = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let slot = counts.entry(row.get(0)?).or_default();
+        if row.get(1)? {
+            slot.1 += 1;
+        } else {
+            slot.0 += 1;
+        }
+    }
+    Ok(counts)
+}
 
 fn summary_select() -> String {
     format!(

@@ -29,6 +29,7 @@ pub use tables::{ValidateOutcome, select_tables, validate_tables};
 
 use crate::Result;
 use crate::ingest::{ColumnType, EntryHook, LoadedEntry, RowCheck};
+use crate::state::query::issue_counts_by_entry;
 use crate::state::{Issue, Session, Severity, states};
 
 /// Choices that are not part of any schema.
@@ -293,9 +294,12 @@ impl Validator {
             .map(|entry| (entry.entry_id.clone(), entry.table.clone()))
             .collect();
         self.plan.rules.run(&sink, &tables)?;
+        let counts = issue_counts_by_entry(session.conn(), session.id())?;
         for entry in &checked {
-            let (errors, warnings) =
-                issue_counts(session.conn(), session.id(), Some(&entry.entry_id))?;
+            let (errors, warnings) = counts
+                .get(&Some(entry.entry_id.clone()))
+                .copied()
+                .unwrap_or_default();
             let (to, reason) = if !entry.header_ok {
                 (
                     states::INVALID,
@@ -402,17 +406,6 @@ pub(crate) fn in_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result
             Err(err)
         }
     }
-}
-
-/// Errors and warnings recorded in this session for an entry, by a scan of the issue table.
-fn issue_counts(conn: &Connection, session_id: &str, entry_id: Option<&str>) -> Result<(i64, i64)> {
-    Ok(conn.query_row(
-        "SELECT count(*) FILTER (WHERE coalesce(json_extract(elaboration, '$.severity'), 'error') <> 'warning'),
-                count(*) FILTER (WHERE json_extract(elaboration, '$.severity') = 'warning')
-         FROM orchestration_session_issue WHERE session_id = ?1 AND session_entry_id IS ?2",
-        rusqlite::params![session_id, entry_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?)
 }
 
 /// A stored cell as the text it was loaded from: NULL is the empty cell; text and blobs (the
