@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes ingest's readers with libFuzzer. Each target (delimited, json, workbook) starts from a
-# seed corpus (the shipped examples and the kept findings) and checks that nothing panics and
-# that every loaded cell gives back the text the reader read (src/ingest/fuzzing.rs).
+# Fuzzes with libFuzzer. The reader targets (delimited, json, workbook) start from a seed
+# corpus (the shipped examples and the kept findings) and check that nothing panics and that
+# every loaded cell gives back the text the reader read (src/ingest/fuzzing.rs); the fields
+# target puts one cell's text through every validation field type, format and option
+# (src/validate/fuzzing.rs).
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]   each target for SECONDS (default 60); the
 #                                                corpus grows in fuzz/corpus/TARGET
@@ -27,9 +29,9 @@ elif [ "$#" -gt 0 ]; then
     shift
 fi
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(delimited json workbook)
+[ "${#targets[@]}" -gt 0 ] || targets=(delimited json workbook fields)
 # Inputs per target in a smoke run: about ten seconds each on a 2-core machine.
-declare -A smoke_runs=([delimited]=2000 [json]=4000 [workbook]=5000)
+declare -A smoke_runs=([delimited]=2000 [json]=4000 [workbook]=5000 [fields]=200000)
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
@@ -52,6 +54,15 @@ seed() {
             done ;;
         json) cp examples/*.json "$dir/" ;;
         workbook) cp examples/*.xlsx "$dir/" ;;
+        fields)
+            local i=0 value
+            for value in 2024-02-29 31/12/1999 13:45 2024-01-02T03:04:05Z 1.234,5 -7 1e3 \
+                P1Y2M3DT4H5M6S 2024-07 '90, 45' '[90,45]' '{"lon":1,"lat":2}' '{"a":[1]}' \
+                user@example.org https://example.org/a 123e4567-e89b-12d3-a456-426614174000 \
+                oui NA Ab; do
+                printf '%s' "$value" > "$dir/seed-$i"
+                i=$((i + 1))
+            done ;;
     esac
     if [ -d "fuzz/regressions/$target" ]; then
         cp fuzz/regressions/"$target"/* "$dir/" 2>/dev/null || true

@@ -1204,3 +1204,38 @@ fn checks_while_loading_number_rows_across_batches() {
         ]
     );
 }
+
+/// Fuzzing findings: time cells whose multi-byte characters sit where the ASCII of a time or
+/// zone is expected made the time parser slice inside a character and panic. They are now
+/// type errors like any other text that is not a time.
+#[test]
+fn time_cells_with_multibyte_characters_are_type_errors_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let csv = write(
+        dir.path(),
+        "times.csv",
+        "at,when\n11:91:=\u{fffd}\u{fffd}1,2024-01-02T12:00:00+\u{20ac}1\n12:30:00,2024-01-02T12:00:00Z\n",
+    );
+    let schema = write(
+        dir.path(),
+        "times.schema.json",
+        r#"{"fields":[{"name":"at","type":"time"},{"name":"when","type":"datetime"}]}"#,
+    );
+    for command in ["ingest", "validate"] {
+        let mut args = vec![command, "--schema", schema.to_str().unwrap()];
+        if command == "ingest" {
+            args.extend([csv.to_str().unwrap(), "--no-progress"]);
+        }
+        let out = run(&db, &args);
+        assert_status(&out, 1);
+        assert_eq!(
+            schema_issues(&db),
+            [
+                "Invalid Date|type-error/date|1|at|11:91:=\u{fffd}\u{fffd}1",
+                "Invalid Date|type-error/date|1|when|2024-01-02T12:00:00+\u{20ac}1",
+            ],
+            "{command}"
+        );
+    }
+}

@@ -774,10 +774,11 @@ fn parse_iso_time(text: &str) -> Option<NaiveTime> {
     if bytes.len() < 8 || bytes[2] != b':' || bytes[5] != b':' {
         return None;
     }
-    let hour = digits(&text[0..2], 2, 2)?;
-    let minute = digits(&text[3..5], 2, 2)?;
-    let second = digits(&text[6..8], 2, 2)?;
-    let mut rest = &text[8..];
+    // `get`: the bytes checked above are ASCII, the ones between may not be.
+    let hour = digits(text.get(0..2)?, 2, 2)?;
+    let minute = digits(text.get(3..5)?, 2, 2)?;
+    let second = digits(text.get(6..8)?, 2, 2)?;
+    let mut rest = text.get(8..)?;
     let mut nanos = 0;
     if let Some(fraction) = rest.strip_prefix(['.', ',']) {
         let end = fraction
@@ -805,7 +806,10 @@ fn is_zone(text: &str) -> bool {
     };
     let (hours, minutes) = match offset.len() {
         2 => (offset, "00"),
-        4 => (&offset[..2], &offset[2..]),
+        4 => match (offset.get(..2), offset.get(2..)) {
+            (Some(hours), Some(minutes)) => (hours, minutes),
+            _ => return false,
+        },
         5 if offset.as_bytes()[2] == b':' => (&offset[..2], &offset[3..]),
         _ => return false,
     };

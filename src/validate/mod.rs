@@ -9,6 +9,8 @@
 
 mod content;
 pub mod field;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 pub mod rules;
 pub mod schema;
