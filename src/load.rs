@@ -8,6 +8,7 @@
 //! not fit: as TEXT, or as a BLOB of their UTF-8 text when SQLite's numeric affinity would
 //! rewrite the text (`007` would become 7).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 
 use csv::ByteRecord;
@@ -193,7 +194,16 @@ impl BatchReader<'_> {
         }
         let mut issues = Vec::new();
         if let Some((check, next_rowid)) = self.check.as_mut() {
-            check.check(&records[..filled], *next_rowid, &mut issues);
+            // A bug in a check fails this file's load (rolled back), not the whole run.
+            let first = *next_rowid;
+            let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                check.check(&records[..filled], first, &mut issues)
+            }));
+            if checked.is_err() {
+                return Err(Error::Invalid(format!(
+                    "checking the rows from row {first} stopped on an internal error; nothing of this file was kept"
+                )));
+            }
             *next_rowid += filled as i64;
         }
         Ok(Batch {

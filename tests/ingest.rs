@@ -1018,3 +1018,85 @@ fn report_option_writes_the_ingest_report_at_the_end() {
     assert_status(&out, 2);
     assert_eq!(count(&db, "SELECT count(*) FROM orchestration_session"), 1);
 }
+
+/// A row check that panics (a bug in it) fails that file's load, rolled back with a Script
+/// Error issue; the run goes on with the next file and completes.
+#[test]
+fn a_row_check_that_panics_fails_its_file_and_the_run_goes_on() {
+    use csv::ByteRecord;
+    use rssd::ingest::{EntryHook, IngestOptions, LoadedEntry, RowCheck};
+    use rssd::state::{Issue, OpenOptions, StateDb};
+
+    struct Panics;
+    impl RowCheck for Panics {
+        fn check(&mut self, records: &[ByteRecord], _: i64, _: &mut Vec<Issue>) {
+            if records.iter().any(|r| r.get(0) == Some(b"boom")) {
+                panic!("a bug in a check");
+            }
+        }
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+            self
+        }
+    }
+    struct Hook;
+    impl EntryHook for Hook {
+        fn row_check(&self, _: &LoadedEntry) -> Option<Box<dyn RowCheck>> {
+            Some(Box::new(Panics))
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    // Both a one-batch file (checked before the parser thread starts) and a long one.
+    write(&input, "a_small.csv", "id\n1\nboom\n");
+    let mut long = String::from("id\n");
+    for row in 0..3000 {
+        long.push_str(if row == 2500 { "boom\n" } else { "1\n" });
+    }
+    write(&input, "b_long.csv", &long);
+    write(&input, "c_fine.csv", "id\n1\n");
+    let db = StateDb::open(dir.path().join("rssd.db"), &OpenOptions::default()).unwrap();
+    let summary = rssd::ingest::ingest(
+        &db,
+        &[text(&input).to_string()],
+        &IngestOptions::default(),
+        &Hook,
+    )
+    .unwrap();
+    let states: Vec<(String, String)> = summary
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.source.rsplit('/').next().unwrap().to_string(),
+                e.state.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("a_small.csv", "FAILED"),
+            ("b_long.csv", "FAILED"),
+            ("c_fine.csv", "INGESTED")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let conn: &Connection = db.conn();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('a_small', 'b_long', 'c_fine')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 1, "only c_fine was kept");
+    let reasons: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM orchestration_session_issue WHERE issue_type = 'Script Error' AND issue_message LIKE '%stopped on an internal error%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reasons, 2);
+}
