@@ -2,8 +2,8 @@
 # Fuzzes with libFuzzer. The reader targets (delimited, json, workbook) start from a seed
 # corpus (the shipped examples and the kept findings) and check that nothing panics and that
 # every loaded cell gives back the text the reader read (src/ingest/fuzzing.rs); the fields
-# target puts one cell's text through every validation field type, format and option
-# (src/validate/fuzzing.rs).
+# target puts one cell's text through every validation field type, format and option, and the
+# schema target loads each input as a schema descriptor (src/validate/fuzzing.rs).
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]   each target for SECONDS (default 60); the
 #                                                corpus grows in fuzz/corpus/TARGET
@@ -29,9 +29,9 @@ elif [ "$#" -gt 0 ]; then
     shift
 fi
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(delimited json workbook fields)
+[ "${#targets[@]}" -gt 0 ] || targets=(delimited json workbook fields schema)
 # Inputs per target in a smoke run: about ten seconds each on a 2-core machine.
-declare -A smoke_runs=([delimited]=2000 [json]=4000 [workbook]=5000 [fields]=200000)
+declare -A smoke_runs=([delimited]=2000 [json]=4000 [workbook]=5000 [fields]=200000 [schema]=20000)
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
@@ -62,6 +62,13 @@ seed() {
                 oui NA Ab; do
                 printf '%s' "$value" > "$dir/seed-$i"
                 i=$((i + 1))
+            done ;;
+        schema)
+            # The first byte picks JSON (even) or YAML (odd).
+            for f in tests/validation-corpus/*.json tests/validation-corpus/*.yaml; do
+                [ -f "$f" ] || continue
+                case "$f" in *.yaml) pick=1 ;; *) pick=0 ;; esac
+                { printf "\\$pick"; cat "$f"; } > "$dir/seed-$(basename "$f")"
             done ;;
     esac
     if [ -d "fuzz/regressions/$target" ]; then

@@ -67,6 +67,42 @@ pub fn check_cell(fields: &[Field], text: &str) -> usize {
     problems.len()
 }
 
+/// Cells every schema's fields are tried on in [`load_and_check`].
+const TRY_CELLS: [&str; 8] = [
+    "",
+    "1",
+    "-2.5",
+    "2024-01-02",
+    "12:30:00",
+    "true",
+    "x",
+    "1.234,5",
+];
+
+/// The `schema` fuzz target: `bytes` as a descriptor (the first byte picks `.json` or
+/// `.yaml`), loaded as `--schema` loads it; when it loads, its fields check a few cells. A
+/// schema may be refused with an error, never with a panic.
+pub fn load_and_check(dir: &Path, bytes: &[u8]) {
+    let Some((&pick, text)) = bytes.split_first() else {
+        return;
+    };
+    let path = dir.join(if pick % 2 == 0 {
+        "fuzz.schema.json"
+    } else {
+        "fuzz.schema.yaml"
+    });
+    if std::fs::write(&path, text).is_err() {
+        return;
+    }
+    if let Ok(bindings) = load_descriptor(&path) {
+        for binding in bindings {
+            for cell in TRY_CELLS {
+                check_cell(&binding.schema.fields, cell);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,19 +119,24 @@ mod tests {
         assert_eq!(check_cell(&fields, "NA"), 1);
     }
 
-    /// Every finding of the `fields` fuzz target, kept in `fuzz/regressions/fields/`, goes
-    /// through the checks again without a panic.
+    /// Every finding of the `fields` and `schema` fuzz targets, kept in
+    /// `fuzz/regressions/`, goes through the checks again without a panic.
     #[test]
     fn fuzz_findings_no_longer_panic() {
         let dir = tempfile::tempdir().unwrap();
         let fields = sample_fields(dir.path()).unwrap();
-        let kept = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/fields");
+        let kept = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
         let mut replayed = 0;
-        for entry in std::fs::read_dir(kept).unwrap() {
+        for entry in std::fs::read_dir(kept.join("fields")).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             check_cell(&fields, &String::from_utf8_lossy(&bytes));
             replayed += 1;
         }
         assert!(replayed >= 2);
+        if let Ok(entries) = std::fs::read_dir(kept.join("schema")) {
+            for entry in entries {
+                load_and_check(dir.path(), &std::fs::read(entry.unwrap().path()).unwrap());
+            }
+        }
     }
 }
