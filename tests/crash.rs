@@ -378,8 +378,8 @@ fn sigkill_at_random_moments_of_an_ingest_with_validation_loses_nothing() {
         write: write_folder,
         whole: assert_folder_tables_whole,
     });
-    // The last complete run validated every entry it loaded (entries it found UNCHANGED were
-    // validated when they were loaded), and validation did run across the attempts.
+    // The last complete run validated every entry it loaded (with a schema no file is skipped
+    // as UNCHANGED), and validation did run across the attempts.
     let unvalidated = count(
         &db,
         &format!(
