@@ -52,19 +52,19 @@ pub struct SessionDetail {
 /// SQL that yields the severity of an issue row `i`, 'error' when none is recorded.
 pub const SEVERITY_SQL: &str = "coalesce(CASE WHEN json_valid(i.elaboration) THEN json_extract(i.elaboration, '$.severity') END, 'error')";
 
+/// Errors and warnings per entry of a session (key None: the session's own issues).
+pub type IssueCounts = HashMap<Option<String>, (i64, i64)>;
+
 /// Errors and warnings of each entry of a session (key None: the session's own issues), in
 /// one scan of the issue table (the RSSD schema has no index on its session or entry), added
 /// up here: a `GROUP BY` would sort every issue row first.
-pub fn issue_counts_by_entry(
-    conn: &Connection,
-    session_id: &str,
-) -> Result<HashMap<Option<String>, (i64, i64)>> {
+pub fn issue_counts_by_entry(conn: &Connection, session_id: &str) -> Result<IssueCounts> {
     let mut statement = conn.prepare(&format!(
         "SELECT i.session_entry_id, {SEVERITY_SQL} = 'warning'
          FROM orchestration_session_issue i WHERE i.session_id = ?1"
     ))?;
     let mut rows = statement.query([session_id])?;
-    let mut counts: HashMap<Option<String>, (i64, i64)> = HashMap::new();
+    let mut counts = IssueCounts::new();
     while let Some(row) = rows.next()? {
         let slot = counts.entry(row.get(0)?).or_default();
         if row.get(1)? {

@@ -221,9 +221,6 @@ pub struct RowChecker {
     /// Each field's kept value in the current row.
     casts: Vec<Option<Cast>>,
     problems: Vec<Problem>,
-    /// Errors and warnings found by [`RowCheck::check`].
-    pub errors: i64,
-    pub warnings: i64,
 }
 
 impl RowChecker {
@@ -296,8 +293,6 @@ impl RowChecker {
             slots,
             casts: vec![None; schema.fields.len()],
             problems: Vec::new(),
-            errors: 0,
-            warnings: 0,
         }
     }
 
@@ -393,7 +388,6 @@ impl RowCheck for RowChecker {
         let width = self.columns.len();
         let mut buffers = vec![String::new(); width];
         let mut spare: Vec<&'static str> = Vec::with_capacity(width);
-        let (mut errors, mut warnings) = (0, 0);
         for (record, row_number) in records.iter().zip(first_rowid..) {
             let mut texts: Vec<&str> = spare;
             for (position, buffer) in buffers.iter_mut().enumerate() {
@@ -412,18 +406,12 @@ impl RowCheck for RowChecker {
             let blank = record.iter().all(<[u8]>::is_empty);
             // Pushing to a vector cannot fail.
             let _ = self.row(&texts, blank, row_number, &mut |issue| {
-                match issue.severity {
-                    Severity::Error => errors += 1,
-                    Severity::Warning => warnings += 1,
-                }
                 issues.push(issue);
                 Ok(())
             });
             texts.clear();
             spare = texts.into_iter().map(|_| "").collect();
         }
-        self.errors += errors;
-        self.warnings += warnings;
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {

@@ -31,8 +31,8 @@ pub use tables::{ValidateOutcome, select_tables, validate_tables};
 
 use crate::Result;
 use crate::ingest::{ColumnType, EntryHook, LoadedEntry, RowCheck};
-use crate::state::query::issue_counts_by_entry;
-use crate::state::{Issue, Session, Severity, states};
+use crate::state::query::{IssueCounts, issue_counts_by_entry};
+use crate::state::{Issue, Session, states};
 
 /// Choices that are not part of any schema.
 #[derive(Debug, Clone, Default)]
@@ -119,22 +119,15 @@ struct Checked {
     columns: Vec<(usize, String)>,
 }
 
-/// Errors and warnings per entry (`None`: issues of the session as a whole).
-type Counts = HashMap<Option<String>, (i64, i64)>;
-
 /// Validates the entries of one run. Methods take `&self` so that a loader's hook can hold it.
 pub struct Validator {
     plan: Plan,
     checked: RefCell<Vec<Checked>>,
-    counts: RefCell<Counts>,
 }
 
-/// Records issues through the session and counts them per entry, so that states and
-/// summaries need no scan of the issue table (the RSSD schema has no index on session or
-/// entry there).
+/// Where the checks record their issues: the session.
 pub(crate) struct Sink<'s, 'c> {
     pub session: &'s Session<'c>,
-    counts: &'s RefCell<Counts>,
 }
 
 impl<'c> Sink<'_, 'c> {
@@ -143,31 +136,7 @@ impl<'c> Sink<'_, 'c> {
     }
 
     pub fn issue(&self, issue: &Issue) -> Result<String> {
-        let id = self.session.issue(issue)?;
-        let mut counts = self.counts.borrow_mut();
-        let slot = counts.entry(issue.entry_id.clone()).or_default();
-        match issue.severity {
-            Severity::Error => slot.0 += 1,
-            Severity::Warning => slot.1 += 1,
-        }
-        Ok(id)
-    }
-
-    /// Counts issues recorded elsewhere (by the loader, for a row check).
-    pub fn count(&self, entry_id: &str, errors: i64, warnings: i64) {
-        let mut counts = self.counts.borrow_mut();
-        let slot = counts.entry(Some(entry_id.to_string())).or_default();
-        slot.0 += errors;
-        slot.1 += warnings;
-    }
-
-    /// The counts so far, to put back with [`Sink::restore`] when a rule's issues roll back.
-    pub fn snapshot(&self) -> Counts {
-        self.counts.borrow().clone()
-    }
-
-    pub fn restore(&self, counts: Counts) {
-        *self.counts.borrow_mut() = counts;
+        self.session.issue(issue)
     }
 }
 
@@ -176,7 +145,6 @@ impl Validator {
         Validator {
             plan,
             checked: RefCell::new(Vec::new()),
-            counts: RefCell::new(HashMap::new()),
         }
     }
 
@@ -185,20 +153,7 @@ impl Validator {
     }
 
     fn sink<'s, 'c>(&'s self, session: &'s Session<'c>) -> Sink<'s, 'c> {
-        Sink {
-            session,
-            counts: &self.counts,
-        }
-    }
-
-    /// Errors and warnings of an entry in this session (`None`: of the session as a whole),
-    /// the loader's own issues included.
-    pub fn issue_counts(&self, entry_id: Option<&str>) -> (i64, i64) {
-        self.counts
-            .borrow()
-            .get(&entry_id.map(str::to_string))
-            .copied()
-            .unwrap_or_default()
+        Sink { session }
     }
 
     fn header_case(&self, schema: &TableSchema) -> bool {
@@ -256,10 +211,7 @@ impl Validator {
                 checked.columns = header.columns;
                 match checked_rows {
                     _ if !checked.header_ok => {}
-                    Some(checker) => {
-                        sink.count(&target.entry_id, checker.errors, checker.warnings);
-                        content::finish_keys(&sink, target, checker)?;
-                    }
+                    Some(checker) => content::finish_keys(&sink, target, checker)?,
                     None => content::check(
                         &sink,
                         target,
@@ -276,10 +228,11 @@ impl Validator {
     }
 
     /// After every entry is loaded: required sheets, foreign keys, SQL rules, final states.
-    pub fn after_all(&self, session: &mut Session, targets: &[Target]) -> Result<()> {
+    /// Returns the session's issue counts per entry, which decided the states.
+    pub fn after_all(&self, session: &mut Session, targets: &[Target]) -> Result<IssueCounts> {
         let checked = self.checked.borrow().clone();
         if checked.is_empty() && self.plan.schemas.is_empty() && self.plan.rules.is_empty() {
-            return Ok(());
+            return Ok(IssueCounts::new());
         }
         let sink = self.sink(session);
         in_transaction(sink.conn(), || {
@@ -319,7 +272,7 @@ impl Validator {
             };
             session.entry_transition(&entry.entry_id, to, &reason)?;
         }
-        Ok(())
+        Ok(counts)
     }
 }
 
@@ -387,7 +340,7 @@ impl EntryHook for Validator {
             .iter()
             .map(|entry| Target::from_loaded(session.conn(), entry))
             .collect::<Result<Vec<_>>>()?;
-        Validator::after_all(self, session, &targets)
+        Validator::after_all(self, session, &targets).map(drop)
     }
 }
 

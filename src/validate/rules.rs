@@ -325,19 +325,15 @@ fn run_one(
     let conn = sink.conn();
     let started = Instant::now();
     let entry_id = table.map(|(entry, _)| entry.as_str());
-    // A rule that stops half-way rolls back its issues, so it counts all or nothing.
+    // A rule that stops half-way rolls back its issues: all or nothing.
     let mut failure = None;
-    let counted = sink.snapshot();
     let result = super::in_transaction(conn, || {
         execute(sink, identity, sql, table, tables).map_err(|reason| {
             failure = Some(reason);
             Error::Invalid("rule failed".to_string())
         })
     });
-    let outcome = result.map_err(|err| {
-        sink.restore(counted);
-        failure.take().unwrap_or_else(|| err.to_string())
-    });
+    let outcome = result.map_err(|err| failure.take().unwrap_or_else(|| err.to_string()));
     let mut exec = Exec::new("sql-rule", sql).duration(started.elapsed());
     exec.identity = Some(identity.to_string());
     exec.namespace = Some("validate".to_string());

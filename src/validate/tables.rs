@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::content::table_columns;
 use super::{Plan, Target, TargetColumn, Validator};
+use crate::state::query::IssueCounts;
 use crate::state::{StateDb, TABLES};
 use crate::{Error, Result};
 
@@ -149,7 +150,7 @@ pub fn validate_tables(
     let mut session = db.begin_session_with_label(VALIDATE_NATURE, VALIDATE_NATURE_LABEL, args)?;
     let validator = Validator::new(plan);
     let mut targets = Vec::with_capacity(tables.len());
-    let result = (|| -> Result<()> {
+    let result = (|| -> Result<IssueCounts> {
         for table in tables {
             let (source, sheet, elaboration) = origin(conn, table)?;
             let loaded = table_columns(conn, table)?;
@@ -174,14 +175,23 @@ pub fn validate_tables(
         }
         validator.after_all(&mut session, &targets)
     })();
-    if let Err(err) = result {
-        session.finish_failed(&format!("validation stopped: {err}"))?;
-        return Err(err);
-    }
+    let counts = match result {
+        Ok(counts) => counts,
+        Err(err) => {
+            session.finish_failed(&format!("validation stopped: {err}"))?;
+            return Err(err);
+        }
+    };
+    let count_of = |entry: Option<&str>| {
+        counts
+            .get(&entry.map(str::to_string))
+            .copied()
+            .unwrap_or_default()
+    };
     let session_id = session.id().to_string();
     let mut summary = Vec::with_capacity(targets.len());
     for target in &targets {
-        let (errors, warnings) = validator.issue_counts(Some(&target.entry_id));
+        let (errors, warnings) = count_of(Some(&target.entry_id));
         summary.push(ValidatedTable {
             entry_id: target.entry_id.clone(),
             source: target.source.clone(),
@@ -194,7 +204,7 @@ pub fn validate_tables(
             warnings,
         });
     }
-    let (session_errors, session_warnings) = validator.issue_counts(None);
+    let (session_errors, session_warnings) = count_of(None);
     let outcome = ValidateOutcome {
         session_id,
         tables: summary,
