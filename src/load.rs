@@ -15,6 +15,7 @@ use csv::ByteRecord;
 use rusqlite::types::Null;
 use rusqlite::{Connection, Statement};
 
+use crate::error::panic_reason;
 use crate::ingest::infer::{is_canonical_integer, is_canonical_real, looks_numeric, parse_real};
 use crate::ingest::source::RowSource;
 use crate::ingest::{ColumnType, RowCheck};
@@ -199,9 +200,10 @@ impl BatchReader<'_> {
             let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 check.check(&records[..filled], first, &mut issues)
             }));
-            if checked.is_err() {
+            if let Err(panic) = checked {
                 return Err(Error::Invalid(format!(
-                    "checking the rows from row {first} stopped on an internal error; nothing of this file was kept"
+                    "checking the rows from row {first} stopped on an internal error ({}); nothing of this file was kept",
+                    panic_reason(&*panic)
                 )));
             }
             *next_rowid += filled as i64;

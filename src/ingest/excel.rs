@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, SliceSource, Table};
 use crate::Result;
+use crate::error::panic_reason;
 use crate::state::IssueKind;
 
 /// The tables of a workbook (pass 1 done), or why it has none. A panic inside the workbook
@@ -19,14 +20,12 @@ use crate::state::IssueKind;
 /// it becomes an `Unreadable File` issue.
 pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
     std::panic::catch_unwind(|| read_workbook(path, stem)).unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown reason".into());
         Ok(Err(FileProblem::new(
             IssueKind::UnreadableFile,
-            format!("the workbook reader stopped on this file: {reason}"),
+            format!(
+                "the workbook reader stopped on this file: {}",
+                panic_reason(&*panic)
+            ),
             "open and save the workbook again, or export its sheets as CSV",
         )))
     })
