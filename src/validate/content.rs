@@ -7,13 +7,13 @@ use std::cmp::Ordering;
 use csv::ByteRecord;
 use rusqlite::{Connection, params};
 
-use super::Sink;
 use super::field::Problem;
 use super::schema::{SchemaSet, TableSchema};
 use super::{Cast, Checked, Target, ValidateOptions, cell_text};
 use crate::Result;
 use crate::ingest::RowCheck;
 use crate::sql::quote_ident;
+use crate::state::Session;
 use crate::state::{Issue, IssueKind, Severity};
 
 const KEYS_TABLE: &str = "temp.rssd_validate_keys";
@@ -154,13 +154,13 @@ fn select_rows(target: &Target, columns: &[String], rowid: &str) -> String {
 /// Checks every row of the entry's table against the fields found in its header, reading
 /// the rows back from the table.
 pub fn check(
-    sink: &Sink,
+    session: &Session,
     target: &Target,
     schema: &TableSchema,
     columns: &[(usize, String)],
     options: &ValidateOptions,
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     raise_page_cache(conn)?;
     let mut checker = RowChecker::new(target, schema, columns, options);
     let rowid = rowid_name(&checker.columns);
@@ -177,19 +177,19 @@ pub fn check(
         }
         let blank = texts.iter().all(|text| text.is_empty());
         checker.row(&texts, blank, row_number, &mut |issue| {
-            sink.issue(&issue).map(drop)
+            session.issue(&issue).map(drop)
         })?;
         texts.clear();
         spare = texts.into_iter().map(|_| "").collect();
     }
     drop(rows);
     drop(statement);
-    finish_keys(sink, target, checker)
+    finish_keys(session, target, checker)
 }
 
 /// After every row was seen: the keys whose rows were not in ascending order are compared
 /// in SQL.
-pub fn finish_keys(sink: &Sink, target: &Target, checker: RowChecker) -> Result<()> {
+pub fn finish_keys(session: &Session, target: &Target, checker: RowChecker) -> Result<()> {
     let RowChecker {
         schema,
         columns,
@@ -201,7 +201,7 @@ pub fn finish_keys(sink: &Sink, target: &Target, checker: RowChecker) -> Result<
         return Ok(());
     }
     let rowid = rowid_name(&columns);
-    compare_keys_in_sql(sink, target, &schema, &slots, &columns, rowid)
+    compare_keys_in_sql(session, target, &schema, &slots, &columns, rowid)
 }
 
 /// The row-by-row checks of one entry: blank rows, each field's cell, the keys' order. It
@@ -422,14 +422,14 @@ impl RowCheck for RowChecker {
 /// Keys that were not in ascending order: a second pass writes them into a temporary table
 /// (which spills to disk, so memory stays bounded) and SQL finds the repeats.
 fn compare_keys_in_sql(
-    sink: &Sink,
+    session: &Session,
     target: &Target,
     schema: &TableSchema,
     slots: &[KeySlot],
     all_columns: &[String],
     rowid: &str,
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS {KEYS_TABLE}; CREATE TABLE {KEYS_TABLE} (slot INTEGER, key TEXT, row INTEGER, value TEXT)"
     ))?;
@@ -467,20 +467,20 @@ fn compare_keys_in_sql(
         .filter(|slot| slot.id != PRIMARY_KEY_SLOT)
         .map(|slot| (slot.fields[0], slot.positions[0]))
         .collect();
-    report_duplicates(sink, target, schema, &positions, all_columns)?;
+    report_duplicates(session, target, schema, &positions, all_columns)?;
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {KEYS_TABLE}"))?;
     Ok(())
 }
 
 /// Every occurrence of a key after its first is a duplicate.
 fn report_duplicates(
-    sink: &Sink,
+    session: &Session,
     target: &Target,
     schema: &TableSchema,
     positions: &[(usize, usize)],
     all_columns: &[String],
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     let mut statement = conn.prepare(&format!(
         "SELECT slot, row, value, first_row FROM (
              SELECT slot, row, value, min(row) OVER win AS first_row, count(*) OVER win AS n
@@ -528,7 +528,7 @@ fn report_duplicates(
             ))
             .with("rule", format!("fields.{}.constraints.unique", field.name))
         };
-        sink.issue(
+        session.issue(
             &issue
                 .entry(&target.entry_id)
                 .row(row_number)
@@ -547,13 +547,13 @@ struct Referenced {
 
 /// Checks each foreign key of the entry's schema against the referenced table, in SQL.
 pub fn check_foreign_keys(
-    sink: &Sink,
+    session: &Session,
     schemas: &SchemaSet,
     binding_index: usize,
     entry: &Checked,
     all: &[Checked],
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     let binding = &schemas.bindings[binding_index];
     let schema = &binding.schema;
     for key in &schema.foreign_keys {
@@ -572,7 +572,7 @@ pub fn check_foreign_keys(
             &key.reference_fields,
         )?
         else {
-            sink.issue(
+            session.issue(
                 &Issue::new(
                     IssueKind::ReferenceViolation,
                     format!("foreign key ({}) refers to {:?}, which is neither loaded in this run nor a table in the database with columns ({})",
@@ -585,7 +585,7 @@ pub fn check_foreign_keys(
             )?;
             continue;
         };
-        report_missing_references(sink, entry, &local, &referenced, &key.resource)?;
+        report_missing_references(session, entry, &local, &referenced, &key.resource)?;
     }
     Ok(())
 }
@@ -663,13 +663,13 @@ pub fn table_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
 /// Rows whose key (not all empty) has no match among the referenced rows. Values compare as
 /// text, so an INTEGER `7` matches a TEXT `7`.
 fn report_missing_references(
-    sink: &Sink,
+    session: &Session,
     entry: &Checked,
     local: &[String],
     referenced: &Referenced,
     resource: &str,
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     let text = |prefix: &str, column: &str| {
         format!("CAST(NULLIF({prefix}{}, '') AS TEXT)", quote_ident(column))
     };
@@ -728,7 +728,7 @@ fn report_missing_references(
     while let Some(row) = rows.next()? {
         let row_number: i64 = row.get(0)?;
         let value: String = row.get(1)?;
-        sink.issue(
+        session.issue(
             &Issue::new(
                 IssueKind::ReferenceViolation,
                 format!(

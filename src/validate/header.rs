@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::Sink;
 use super::Target;
 use super::schema::{Binding, FieldsMatch, SchemaSet};
 use crate::Result;
+use crate::state::Session;
 use crate::state::{Issue, IssueKind};
 
 /// A header cell without surrounding whitespace, byte order mark or no-break spaces.
@@ -31,14 +31,14 @@ pub struct HeaderResult {
 
 /// Matches the schema's fields to the table's columns and records what does not match.
 pub fn check(
-    sink: &Sink,
+    session: &Session,
     target: &Target,
     binding: &Binding,
     case_sensitive: bool,
 ) -> Result<HeaderResult> {
     let (result, issues) = match_fields(target, binding, case_sensitive);
     for issue in &issues {
-        sink.issue(issue)?;
+        session.issue(issue)?;
     }
     Ok(result)
 }
@@ -145,7 +145,7 @@ fn case_hint(name: &str, present: &[&str], case_sensitive: bool) -> String {
 }
 
 /// For each workbook a resource describes, every sheet it requires must have been loaded.
-pub fn check_sheets(sink: &Sink, schemas: &SchemaSet, targets: &[Target]) -> Result<()> {
+pub fn check_sheets(session: &Session, schemas: &SchemaSet, targets: &[Target]) -> Result<()> {
     let mut workbooks: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
     for target in targets.iter().filter(|t| t.sheet.is_some()) {
         workbooks
@@ -175,7 +175,7 @@ pub fn check_sheets(sink: &Sink, schemas: &SchemaSet, targets: &[Target]) -> Res
                     continue;
                 }
                 reported.push(wanted.clone());
-                sink.issue(
+                session.issue(
                     &Issue::new(
                         IssueKind::SheetMissing,
                         format!("workbook {source} has no sheet {wanted:?}; its sheets with data are: {}", names.join(", ")),

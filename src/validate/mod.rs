@@ -32,7 +32,7 @@ pub use tables::{ValidateOutcome, select_tables, validate_tables};
 use crate::Result;
 use crate::ingest::{ColumnType, EntryHook, LoadedEntry, RowCheck};
 use crate::state::query::{IssueCounts, issue_counts_by_entry};
-use crate::state::{Issue, Session, states};
+use crate::state::{Session, states};
 
 /// Choices that are not part of any schema.
 #[derive(Debug, Clone, Default)]
@@ -125,21 +125,6 @@ pub struct Validator {
     checked: RefCell<Vec<Checked>>,
 }
 
-/// Where the checks record their issues: the session.
-pub(crate) struct Sink<'s, 'c> {
-    pub session: &'s Session<'c>,
-}
-
-impl<'c> Sink<'_, 'c> {
-    pub fn conn(&self) -> &'c Connection {
-        self.session.conn()
-    }
-
-    pub fn issue(&self, issue: &Issue) -> Result<String> {
-        self.session.issue(issue)
-    }
-}
-
 impl Validator {
     pub fn new(plan: Plan) -> Validator {
         Validator {
@@ -150,10 +135,6 @@ impl Validator {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
-    }
-
-    fn sink<'s, 'c>(&'s self, session: &'s Session<'c>) -> Sink<'s, 'c> {
-        Sink { session }
     }
 
     fn header_case(&self, schema: &TableSchema) -> bool {
@@ -204,16 +185,16 @@ impl Validator {
         if let Some(index) = binding_index {
             let binding = &self.plan.schemas.bindings[index];
             let header_case = self.header_case(&binding.schema);
-            let sink = self.sink(session);
-            in_transaction(sink.conn(), || {
-                let header = header::check(&sink, target, binding, header_case)?;
+            let recorder: &Session = session;
+            in_transaction(recorder.conn(), || {
+                let header = header::check(recorder, target, binding, header_case)?;
                 checked.header_ok = header.ok;
                 checked.columns = header.columns;
                 match checked_rows {
                     _ if !checked.header_ok => {}
-                    Some(checker) => content::finish_keys(&sink, target, checker)?,
+                    Some(checker) => content::finish_keys(recorder, target, checker)?,
                     None => content::check(
-                        &sink,
+                        recorder,
                         target,
                         &binding.schema,
                         &checked.columns,
@@ -234,12 +215,18 @@ impl Validator {
         if checked.is_empty() && self.plan.schemas.is_empty() && self.plan.rules.is_empty() {
             return Ok(IssueCounts::new());
         }
-        let sink = self.sink(session);
-        in_transaction(sink.conn(), || {
-            header::check_sheets(&sink, &self.plan.schemas, targets)?;
+        let recorder: &Session = session;
+        in_transaction(recorder.conn(), || {
+            header::check_sheets(recorder, &self.plan.schemas, targets)?;
             for entry in checked.iter().filter(|entry| entry.header_ok) {
                 if let Some(index) = entry.binding {
-                    content::check_foreign_keys(&sink, &self.plan.schemas, index, entry, &checked)?;
+                    content::check_foreign_keys(
+                        recorder,
+                        &self.plan.schemas,
+                        index,
+                        entry,
+                        &checked,
+                    )?;
                 }
             }
             Ok(())
@@ -248,7 +235,7 @@ impl Validator {
             .iter()
             .map(|entry| (entry.entry_id.clone(), entry.table.clone()))
             .collect();
-        self.plan.rules.run(&sink, &tables)?;
+        self.plan.rules.run(recorder, &tables)?;
         let counts = issue_counts_by_entry(session.conn(), session.id())?;
         for entry in &checked {
             let (errors, warnings) = counts

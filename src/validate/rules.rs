@@ -12,10 +12,9 @@ use globset::{Glob, GlobMatcher};
 use rusqlite::Statement;
 use rusqlite::types::ValueRef;
 
-use super::Sink;
 use super::cell_text;
 use crate::sql::quote_ident;
-use crate::state::{Exec, Issue, IssueKind, Severity};
+use crate::state::{Exec, Issue, IssueKind, Session, Severity};
 use crate::{Error, Result};
 
 const TABLE_PLACEHOLDER: &str = "{table}";
@@ -65,7 +64,7 @@ impl RuleSet {
     /// Runs every rule; `tables` are the (entry id, table) pairs validated in this run. Each
     /// run of a statement is an exec row; a statement that fails is a `Script Error` issue
     /// and the others still run.
-    pub(crate) fn run(&self, sink: &Sink, tables: &[(String, String)]) -> Result<()> {
+    pub(crate) fn run(&self, session: &Session, tables: &[(String, String)]) -> Result<()> {
         for file in &self.files {
             for (index, statement) in file.statements.iter().enumerate() {
                 let identity = format!("{}#{}", file.path.display(), index + 1);
@@ -73,7 +72,7 @@ impl RuleSet {
                     || uses_table_parameter(&statement.sql);
                 if !per_table {
                     run_one(
-                        sink,
+                        session,
                         &identity,
                         file,
                         statement,
@@ -93,7 +92,7 @@ impl RuleSet {
                         .sql
                         .replace(TABLE_PLACEHOLDER, &quote_ident(table));
                     run_one(
-                        sink,
+                        session,
                         &identity,
                         file,
                         statement,
@@ -314,7 +313,7 @@ impl ResultColumns {
 /// Runs one statement (for one table, or for the session) and records its exec row and
 /// issues; a failure rolls back its partial issues and records a `Script Error`.
 fn run_one(
-    sink: &Sink,
+    session: &Session,
     identity: &str,
     file: &RuleFile,
     statement: &RuleStatement,
@@ -322,13 +321,13 @@ fn run_one(
     table: Option<(&String, &String)>,
     tables: &[(String, String)],
 ) -> Result<()> {
-    let conn = sink.conn();
+    let conn = session.conn();
     let started = Instant::now();
     let entry_id = table.map(|(entry, _)| entry.as_str());
     // A rule that stops half-way rolls back its issues: all or nothing.
     let mut failure = None;
     let result = super::in_transaction(conn, || {
-        execute(sink, identity, sql, table, tables).map_err(|reason| {
+        execute(session, identity, sql, table, tables).map_err(|reason| {
             failure = Some(reason);
             Error::Invalid("rule failed".to_string())
         })
@@ -354,7 +353,7 @@ fn run_one(
             exec.error = Some(reason.clone());
         }
     }
-    let exec_id = sink.session.exec(&exec)?;
+    let exec_id = session.exec(&exec)?;
     if let Err(reason) = outcome {
         let mut issue = Issue::new(IssueKind::ScriptError, format!("SQL rule {identity} (line {}) failed: {reason}", statement.line))
             .remediation(format!("Fix the statement at line {} of {} so that it runs as a SELECT returning issue_type and issue_message", statement.line, file.path.display()))
@@ -366,20 +365,20 @@ fn run_one(
         if let Some((_, table)) = table {
             issue = issue.with("table", table.clone());
         }
-        sink.issue(&issue)?;
+        session.issue(&issue)?;
     }
     Ok(())
 }
 
 /// Prepares and runs the statement, recording one issue per result row; returns the count.
 fn execute(
-    sink: &Sink,
+    session: &Session,
     identity: &str,
     sql: &str,
     table: Option<(&String, &String)>,
     tables: &[(String, String)],
 ) -> std::result::Result<i64, String> {
-    let conn = sink.conn();
+    let conn = session.conn();
     let mut statement = conn.prepare(sql).map_err(|err| err.to_string())?;
     if !statement.readonly() {
         return Err("a rule must be a SELECT (read-only) statement; this one would change the database, so it was not run".to_string());
@@ -451,7 +450,7 @@ fn execute(
         if let Some((_, table)) = table {
             issue = issue.with("table", table.clone());
         }
-        sink.issue(&issue).map_err(|err| err.to_string())?;
+        session.issue(&issue).map_err(|err| err.to_string())?;
         count += 1;
     }
     Ok(count)
