@@ -1,5 +1,6 @@
-//! Content checks: each row read back from the loaded table, one pass, constant memory;
-//! uniqueness, primary and foreign keys compared in SQL (temporary tables spill to disk).
+//! Content checks: each row as the loader reads it, or read back from the table; one pass,
+//! constant memory; uniqueness, primary and foreign keys compared in SQL when keys do not
+//! ascend (temporary tables spill to disk).
 
 use std::any::Any;
 use std::cmp::Ordering;

@@ -2,7 +2,8 @@
 //! issue row.
 //!
 //! A [`Validator`] follows a run of entries: [`Validator::after_load`] checks one loaded table
-//! (header, then content, streaming its rows back), and [`Validator::after_all`] checks what
+//! (header, then content: each row as it loaded, through a [`RowChecker`] on the loader's
+//! parser thread, or streamed back from the table), and [`Validator::after_all`] checks what
 //! needs every table (workbook sheets, foreign keys), runs the SQL rules and moves each entry
 //! `VALIDATING -> VALIDATED | INVALID`. `rssd ingest` calls both through its entry hook;
 //! [`validate_tables`] drives them over tables already in the database.
