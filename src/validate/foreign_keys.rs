@@ -123,24 +123,18 @@ fn find_reference(
     }))
 }
 
-/// Rows whose key (not all empty) has no match among the referenced rows. Values compare as
-/// text, so an INTEGER `7` matches a TEXT `7`.
-fn report_missing_references(
-    session: &Session,
-    entry: &Checked,
-    local: &[String],
-    referenced: &Referenced,
-    resource: &str,
-) -> Result<()> {
-    let conn = session.conn();
-    let text = |prefix: &str, column: &str| {
-        format!("CAST(NULLIF({prefix}{}, '') AS TEXT)", quote_ident(column))
-    };
+/// A column's value as text, the empty text as NULL, so that keys compare as text.
+fn as_text(prefix: &str, column: &str) -> String {
+    format!("CAST(NULLIF({prefix}{}, '') AS TEXT)", quote_ident(column))
+}
+
+/// The referenced keys, distinct and indexed, into `temp.rssd_validate_ref` (`k0`, `k1`...).
+fn copy_reference_keys(conn: &Connection, referenced: &Referenced) -> Result<()> {
     let ref_keys: Vec<String> = referenced
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("{} AS k{i}", text("", c)))
+        .map(|(i, c)| format!("{} AS k{i}", as_text("", c)))
         .collect();
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.rssd_validate_ref;
@@ -153,6 +147,20 @@ fn report_missing_references(
             .collect::<Vec<_>>()
             .join(", ")
     ))?;
+    Ok(())
+}
+
+/// Rows whose key (not all empty) has no match among the referenced rows. Values compare as
+/// text, so an INTEGER `7` matches a TEXT `7`.
+fn report_missing_references(
+    session: &Session,
+    entry: &Checked,
+    local: &[String],
+    referenced: &Referenced,
+    resource: &str,
+) -> Result<()> {
+    let conn = session.conn();
+    copy_reference_keys(conn, referenced)?;
     let columns: Vec<String> = {
         let mut all = table_columns(conn, &entry.table)?;
         all.retain(|c| !local.contains(c));
@@ -161,18 +169,18 @@ fn report_missing_references(
     let rowid = rowid_name(&columns.iter().chain(local).cloned().collect::<Vec<_>>());
     let not_all_empty = local
         .iter()
-        .map(|c| format!("{} IS NOT NULL", text("t.", c)))
+        .map(|c| format!("{} IS NOT NULL", as_text("t.", c)))
         .collect::<Vec<_>>()
         .join(" OR ");
     let matches = local
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("r.k{i} IS {}", text("t.", c)))
+        .map(|(i, c)| format!("r.k{i} IS {}", as_text("t.", c)))
         .collect::<Vec<_>>()
         .join(" AND ");
     let values = local
         .iter()
-        .map(|c| format!("coalesce({}, '')", text("t.", c)))
+        .map(|c| format!("coalesce({}, '')", as_text("t.", c)))
         .collect::<Vec<_>>()
         .join(" || ',' || ");
     let sql = format!(
