@@ -19,7 +19,6 @@ pub mod cli;
 pub mod error;
 pub mod ingest;
 pub mod interrupt;
-mod load;
 pub mod orchestrate;
 pub mod output;
 pub mod report;

@@ -10,6 +10,7 @@
 
 mod content;
 pub mod field;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod header;
