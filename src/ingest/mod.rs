@@ -24,6 +24,7 @@ mod progress;
 mod run;
 mod scan;
 pub(crate) mod source;
+mod summary;
 
 use std::any::Any;
 use std::collections::HashMap;

@@ -19,7 +19,8 @@ use super::inputs::{self, Candidate};
 use super::load::{self, Provenance};
 use super::naming::{TableNames, table_base_name};
 use super::progress::Progress;
-use super::source::{FileProblem, ScanOutcome, Table};
+use super::source::{FileProblem, Scan, ScanOutcome, Table};
+use super::summary::summarize;
 use super::{EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedEntry};
 use crate::sql::write_transaction;
 use crate::state::states::{FAILED, INGESTED, INGESTING, INTERRUPTED, SKIPPED, UNCHANGED};
@@ -46,7 +47,6 @@ pub fn ingest(
         "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
-    let session_id = session.id().to_string();
     let mut run = Run {
         conn,
         options,
@@ -76,47 +76,7 @@ pub fn ingest(
     run.progress.finish();
     hook.after_all(&mut session, &run.loaded)?;
 
-    let count = |state: &str| run.reports.iter().filter(|r| r.state == state).count();
-    let (ingested, unchanged, skipped, failed) = (
-        count(INGESTED),
-        count(UNCHANGED),
-        count(SKIPPED),
-        count(FAILED),
-    );
-    let reason = format!(
-        "{} entries: {ingested} loaded, {unchanged} unchanged, {skipped} skipped, {failed} failed",
-        run.reports.len()
-    );
-    // A hook may have moved loaded entries on (validation: VALIDATED or INVALID).
-    for report in &mut run.reports {
-        if let Some(state) = session.entry_state(&report.entry_id) {
-            report.state = state.to_string();
-        }
-    }
-    let diagnostics = session.finish_completed(&reason)?;
-    let mut reports = run.reports;
-    fill_issue_counts(conn, &session_id, &mut reports)?;
-    let severity = |s: &str| {
-        diagnostics
-            .summary
-            .issues_by_severity
-            .get(s)
-            .copied()
-            .unwrap_or(0)
-    };
-    Ok(IngestSummary {
-        session_id,
-        state: diagnostics.session.state.clone(),
-        tables: ingested,
-        rows: run.loaded.iter().map(|e| e.rows).sum(),
-        unchanged,
-        failed,
-        skipped,
-        issues_error: severity("error"),
-        issues_warning: severity("warning"),
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        entries: reports,
-    })
+    summarize(session, run.reports, &run.loaded, started)
 }
 
 struct Run<'a> {
@@ -447,7 +407,7 @@ impl Run<'_> {
             mut scan,
             numbers_are_typed,
             rows,
-            mut full_scan,
+            full_scan,
             ..
         } = table;
         let mut elaboration = facts.elaboration.clone();
@@ -461,21 +421,16 @@ impl Run<'_> {
                 .declared_types(facts.source, name, sheet.as_deref(), names)
         });
         let mut line = entry_report(entry, facts.source, "", "");
-        line.sheet = sheet.clone();
-        line.format = Some(facts.format.as_str().to_string());
+        (line.sheet, line.format) = (sheet.clone(), Some(facts.format.as_str().to_string()));
         line.columns = Some(columns.len());
-
         let if_exists = self.options.if_exists;
         let exists = self.conn.table_exists(Some("main"), name)?;
         if let Some(refused) =
             refusal(self.conn, name, exists, if_exists, &mut columns, provenance)?
         {
-            if let Some(handle) = full_scan.take() {
-                match handle.join() {
-                    Ok(Ok(ScanOutcome::Done(full))) => scan = full,
-                    _ => return Ok(Recorded::Mispredicted),
-                }
-            }
+            let Some(scan) = whole_file_scan(full_scan, scan) else {
+                return Ok(Recorded::Mispredicted);
+            };
             line.state = SKIPPED.to_string();
             line.reason = refused[0].message.clone();
             let mut issues = table_issues(&header_issues, &scan);
@@ -485,16 +440,16 @@ impl Run<'_> {
         }
         elaboration.insert("if_exists".into(), json!(if_exists));
 
-        let format = facts.format.as_str().to_string();
-        let mut row_check = self.hook.row_check(&LoadedEntry {
+        let mut loaded = LoadedEntry {
             entry_id: entry.to_string(),
             source: facts.source.to_string(),
             table: name.to_string(),
-            sheet: sheet.clone(),
-            format: format.clone(),
+            sheet,
+            format: facts.format.as_str().to_string(),
             columns: loaded_columns(&scan, &columns),
             rows: 0,
-        });
+        };
+        let mut row_check = self.hook.row_check(&loaded);
         let rollback_journal = facts.size >= self.options.rollback_journal_from_bytes
             && load::leave_wal_if_alone(self.conn)?;
         let outcome = TableLoad {
@@ -520,51 +475,66 @@ impl Run<'_> {
         if rollback_journal {
             load::return_to_wal(self.conn)?;
         }
-        match outcome? {
+        let outcome = outcome?;
+        if let LoadOutcome::Loaded { rows, columns, .. } = &outcome {
+            loaded.rows = *rows;
+            loaded.columns = columns.clone();
+            self.hook.after_load(session, &loaded, row_check)?;
+        }
+        let failed_issues = || table_issues(&header_issues, &scan);
+        self.record_outcome(
+            session,
+            facts,
+            outcome,
+            line,
+            elaboration,
+            loaded,
+            failed_issues,
+        )
+    }
+
+    /// Step 4: how the load ended, into the run's records. A committed load closed its entry
+    /// in its transaction; a rolled-back one records its issues again with the failure.
+    #[allow(clippy::too_many_arguments)]
+    fn record_outcome(
+        &mut self,
+        session: &mut Session,
+        facts: &FileFacts,
+        outcome: LoadOutcome,
+        mut line: EntryReport,
+        elaboration: Map<String, Value>,
+        loaded: LoadedEntry,
+        pass1_issues: impl FnOnce() -> Vec<Issue>,
+    ) -> Result<Recorded> {
+        match outcome {
             LoadOutcome::Mispredicted => return Ok(Recorded::Mispredicted),
-            LoadOutcome::Loaded {
-                rows,
-                columns,
-                reason,
-            } => {
+            LoadOutcome::Loaded { rows, reason, .. } => {
                 // Here an entry's table is committed: its columns and row count are known.
                 self.last_digests
-                    .insert(name.to_ascii_lowercase(), facts.digest.clone());
-                let loaded = LoadedEntry {
-                    entry_id: entry.to_string(),
-                    source: facts.source.to_string(),
-                    table: name.to_string(),
-                    sheet,
-                    format,
-                    columns,
-                    rows,
-                };
-                self.hook.after_load(session, &loaded, row_check)?;
-                self.loaded.push(loaded);
-                line.table = Some(name.to_string());
+                    .insert(loaded.table.to_ascii_lowercase(), facts.digest.clone());
+                line.table = Some(loaded.table.clone());
                 line.rows = Some(rows);
                 line.state = INGESTED.to_string();
                 line.reason = reason;
+                self.loaded.push(loaded);
                 self.reports.push(line);
             }
             LoadOutcome::Interrupted => {
                 session.entry_transition(
-                    entry,
+                    &loaded.entry_id,
                     INTERRUPTED,
                     "interrupted (Ctrl-C or SIGTERM); the load was rolled back",
                 )?;
                 return Err(Error::Interrupted);
             }
             LoadOutcome::Failed { kind, reason } => {
-                // Rolled back: no table, and none of the issues were kept; record them again
-                // with the failure.
                 let remediation = match kind {
                     IssueKind::LoadError => {
                         "free disk space (or fix the storage) and ingest the file again"
                     }
                     _ => "fix the cause and ingest the file again",
                 };
-                let mut issues = table_issues(&header_issues, &scan);
+                let mut issues = pass1_issues();
                 issues.push(Issue::new(kind, reason.clone()).remediation(remediation));
                 line.state = FAILED.to_string();
                 line.reason = reason;
@@ -575,19 +545,17 @@ impl Run<'_> {
     }
 }
 
-fn fill_issue_counts(
-    conn: &Connection,
-    session_id: &str,
-    reports: &mut [EntryReport],
-) -> Result<()> {
-    let counts = crate::state::query::issue_counts_by_entry(conn, session_id)?;
-    for report in reports {
-        if let Some(&(errors, warnings)) = counts.get(&Some(report.entry_id.clone())) {
-            report.issues = (errors + warnings) as usize;
-            report.issues_error = errors as usize;
-        }
+/// The scan a skipped speculative load records: the whole file's (None when it failed, and
+/// the careful read must tell why).
+fn whole_file_scan(
+    full_scan: Option<std::thread::JoinHandle<Result<ScanOutcome>>>,
+    sample: Scan,
+) -> Option<Scan> {
+    match full_scan.map(|handle| handle.join()) {
+        None => Some(sample),
+        Some(Ok(Ok(ScanOutcome::Done(full)))) => Some(full),
+        Some(_) => None,
     }
-    Ok(())
 }
 
 fn unreadable(err: impl std::fmt::Display) -> FileProblem {
