@@ -11,6 +11,7 @@
 mod content;
 pub mod field;
 mod foreign_keys;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod header;
