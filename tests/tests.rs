@@ -23,6 +23,7 @@ mod common;
 
 mod concurrency;
 mod crash;
+mod docs;
 mod formats;
 mod foundation;
 mod hostile;
