@@ -1,4 +1,4 @@
-//! Issues: the taxonomy of `../shared/reference/issue-types.md` and the row an issue becomes.
+//! Issues: the taxonomy of `docs/issues.md` and the row an issue becomes.
 
 use serde_json::{Map, Value};
 
