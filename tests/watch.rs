@@ -2,15 +2,13 @@
 //! write files the way uploaders do and check what lands in the database, where the files go,
 //! and the log line of each session (`--log-format json`).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_status, rssd, run, stderr};
+use crate::common::{assert_status, rssd, run, stderr};
 use rusqlite::Connection;
 use serde_json::Value;
 

@@ -21,7 +21,7 @@ use anyhow::{Result, bail};
 
 use super::ingest::IngestArgs;
 use super::{EXIT_OK, Global};
-use crate::watch::{WatchEvent, WatchOptions, watch};
+use rssd::watch::{WatchEvent, WatchOptions, watch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
