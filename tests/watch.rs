@@ -382,6 +382,41 @@ fn the_same_file_twice_is_loaded_once_across_restarts() {
     );
 }
 
+#[test]
+fn with_a_schema_a_file_left_in_the_inbox_is_checked_and_loaded_once() {
+    let (dir, db, inbox) = setup();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"},
+                       {"name": "value", "type": "number"}]}"#,
+    )
+    .unwrap();
+    let args = [
+        "--settle",
+        "0.3",
+        "--batch-window",
+        "0.3",
+        "--if-exists",
+        "append",
+        "--schema",
+        schema.to_str().unwrap(),
+    ];
+    let mut watcher = Watcher::start(&db, &inbox, &args);
+    drop_csv(&inbox.join("checked.csv"), 12);
+    watcher.wait_sessions(1);
+    assert_eq!(watcher.stop().code(), Some(130));
+    let mut once = vec!["watch", "--once"];
+    once.extend(args);
+    once.push(inbox.to_str().unwrap());
+    assert_status(&run(&db, &once), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM checked"), 12);
+    assert_eq!(
+        entry_states(&db),
+        ["checked.csv VALIDATED", "checked.csv UNCHANGED"]
+    );
+}
+
 /// Four files of 25,000 rows, renamed into the inbox at once.
 fn drop_big_files(inbox: &Path) -> Vec<String> {
     let names: Vec<String> = (1..=4).map(|i| format!("big{i}.csv")).collect();

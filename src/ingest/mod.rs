@@ -206,6 +206,10 @@ pub struct IngestOptions {
     /// `load::leave_wal_if_alone`). `u64::MAX`, the default, keeps WAL always: a reader that
     /// opens the database during such a load would wait for it (`--exclusive-load` opts in).
     pub rollback_journal_from_bytes: u64,
+    /// With a hook that checks entries, load and check a file again even when its content
+    /// equals its table's last load (the default). `rssd watch` turns it off: a file left in
+    /// the inbox, or taken again after a restart, must not load twice.
+    pub reload_unchanged_when_checking: bool,
 }
 
 impl Default for IngestOptions {
@@ -221,6 +225,7 @@ impl Default for IngestOptions {
             args: serde_json::json!({}),
             speculate_from_bytes: 8 * 1024 * 1024,
             rollback_journal_from_bytes: u64::MAX,
+            reload_unchanged_when_checking: true,
         }
     }
 }

@@ -170,9 +170,16 @@ pub fn watch(
         settle_secs: options.settle.as_secs_f64(),
         batch_window_secs: options.batch_window.as_secs_f64(),
     });
+    // A file left in the inbox or taken again after a restart never loads twice, even when
+    // validation would otherwise load (and check) an unchanged file again.
+    let ingest_options = IngestOptions {
+        reload_unchanged_when_checking: false,
+        ..options.ingest.clone()
+    };
     let mut intake = Intake {
         db,
         options,
+        ingest_options,
         hook,
         scope,
         tracker: Tracker::new(options.settle),
@@ -186,6 +193,7 @@ pub fn watch(
 struct Intake<'a> {
     db: &'a StateDb,
     options: &'a WatchOptions,
+    ingest_options: IngestOptions,
     hook: &'a dyn EntryHook,
     scope: Scope,
     tracker: Tracker,
@@ -307,7 +315,7 @@ impl Intake<'_> {
         if paths.is_empty() {
             return Ok(());
         }
-        let summary = ingest(self.db, &paths, &self.options.ingest, self.hook)?;
+        let summary = ingest(self.db, &paths, &self.ingest_options, self.hook)?;
         // The session committed: only now may its files leave the inbox.
         let (archived, quarantined) = self.move_files(&paths, &summary);
         let event = WatchEvent::Session(session_log(&summary, paths.len(), archived, quarantined));
