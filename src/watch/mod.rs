@@ -6,6 +6,16 @@
 //! ([`batch`]) are ingested as one session by [`crate::ingest::ingest`]; after the session
 //! committed, files move to the archive or the quarantine ([`archive`]). While nothing is
 //! settling the loop blocks on the event channel: no CPU is used when idle.
+//!
+//! ```no_run
+//! use rssd::watch::{WatchOptions, watch};
+//! let db = rssd::state::StateDb::open("hub.sqlite.db", &Default::default())?;
+//! let options = WatchOptions { archive: Some("archive".into()), ..WatchOptions::default() };
+//! watch(&db, &["inbox".into()], &options, &rssd::ingest::NoHook, &mut |event| {
+//!     eprintln!("{}", serde_json::to_string(event).unwrap_or_default());
+//! })?;
+//! # Ok::<(), rssd::Error>(())
+//! ```
 
 mod archive;
 mod batch;
