@@ -249,11 +249,9 @@ impl Intake<'_> {
             match first {
                 Ok(signal) => self.handle(signal, signals)?,
                 Err(RecvTimeoutError::Timeout) => {}
-                // Only with --once (no watcher) can every sender be gone; wait on the clock.
+                // The interrupt waker keeps a sender for the life of the process.
                 Err(RecvTimeoutError::Disconnected) => {
-                    if let Some(at) = wake_at {
-                        std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                    }
+                    return Err(Error::Invalid("the watcher's channel closed".into()));
                 }
             }
         }
