@@ -18,7 +18,6 @@
 pub mod error;
 pub mod ingest;
 pub mod interrupt;
-mod load;
 pub mod orchestrate;
 pub mod report;
 pub mod sql;

@@ -76,6 +76,7 @@ issue_kinds! {
     ReferenceViolation => "Reference Violation", "foreign-key";
     RuleViolation => "Rule Violation", "sql-rule";
     ScriptError => "Script Error", "exec-error";
+    LoadError => "Load Error", "load-error";
     MissingTable => "Missing Table", "missing-table";
     TableExists => "Table Exists", "table-exists";
 }
