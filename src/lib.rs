@@ -23,6 +23,7 @@ mod load;
 pub mod orchestrate;
 pub mod output;
 pub mod report;
+pub mod serve;
 pub mod sql;
 pub mod state;
 pub mod validate;

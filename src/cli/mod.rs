@@ -6,6 +6,7 @@ mod init;
 mod issues;
 mod orchestrate;
 mod report;
+mod serve;
 mod sessions;
 mod shell;
 mod show;
@@ -92,6 +93,8 @@ pub enum Command {
     Shell(shell::Args),
     /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
     Validate(validate::Args),
+    /// Serve the RSSD read-only in a browser: sessions, issues, tables, SQL; JSON under /api.
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -109,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
         Command::Shell(args) => shell::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
