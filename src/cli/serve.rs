@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         global.state_db.display()
     );
     if server.token().is_some() {
-        println!("rssd: every request needs the token in that link (or Authorization: Bearer)");
+        eprintln!("rssd: every request needs the token in that link (or Authorization: Bearer)");
     }
     if args.open {
         std::process::Command::new("xdg-open")

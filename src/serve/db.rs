@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags};
 
 use super::failure::Failure;
@@ -17,6 +18,10 @@ use crate::{Error, Result};
 const IDLE_CONNECTIONS: usize = 8;
 /// How long a read waits for a writer's lock (a checkpoint) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest text or blob a query may make or read (a stored cell larger than this is
+/// refused with a 400 and can be read with `rssd shell`).
+const MAX_VALUE_BYTES: i32 = 32 * 1024 * 1024;
 
 /// Opens read-only connections to one RSSD.
 pub struct Pool {
@@ -59,6 +64,8 @@ impl Pool {
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", 1)?;
+        // No query may build a huge value in memory (zeroblob(1e9), repeated text).
+        conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
         Ok(conn)
     }
 

@@ -87,6 +87,9 @@ impl From<rusqlite::Error> for Failure {
             Some(ErrorCode::ReadOnly) | Some(ErrorCode::AuthorizationForStatementDenied) => {
                 Failure::bad(format!("refused: this server only reads ({err})"))
             }
+            Some(ErrorCode::TooBig) => Failure::bad(format!(
+                "a value is larger than this server reads (32 MiB): {err}"
+            )),
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Failure {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 reason: format!("the database is busy, try again ({err})"),
