@@ -782,3 +782,141 @@ fn a_running_session_is_followed_live_while_ingest_writes() {
     let script = expect(&server, "/static/live.js", 200);
     assert!(script.content_type.starts_with("text/javascript"));
 }
+
+/// Text that would run, or add an attribute, if any page put it in unescaped.
+const HOSTILE: &[&str] = &[
+    "<script>alert(1)</script>",
+    "\" autofocus onfocus=\"alert(1)",
+    "'><svg onload=alert(1)>",
+    "javascript:alert(2)",
+];
+
+fn assert_escaped(path: &str, body: &str) {
+    for raw in [
+        "<script>alert",
+        "<svg onload",
+        "<img src=x",
+        "\" autofocus onfocus=\"",
+        "onmouseover=\"",
+        "href=\"javascript:",
+        "src=\"javascript:",
+    ] {
+        assert!(!body.contains(raw), "{path} holds {raw:?} unescaped");
+    }
+    let scripts = body.matches("<script").count();
+    assert_eq!(
+        scripts,
+        body.matches("<script src=\"/static/live.js\">").count(),
+        "{path}: a script tag that is not the app's"
+    );
+}
+
+#[test]
+fn hostile_file_names_headers_and_cells_are_escaped_on_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "<img src=x onerror=alert(1)>.csv";
+    let header = "<script>alert('h')</script>";
+    let mut csv = format!("\"{header}\",\"\"\" onmouseover=\"\"alert(1)\",javascript:alert(3)\n");
+    for value in HOSTILE {
+        let quoted = format!("\"{}\"", value.replace('"', "\"\""));
+        csv.push_str(&format!("{quoted},{quoted},{quoted}\n"));
+    }
+    std::fs::write(dir.path().join(name), csv).unwrap();
+    let schema = serde_json::json!({"fields": [{"name": header, "type": "integer"}, {"name": "\" onmouseover=\"alert(1)"}, {"name": "javascript:alert(3)"}]});
+    std::fs::write(dir.path().join("s.json"), schema.to_string()).unwrap();
+    let db = dir.path().join("rssd.db");
+    let out = run(
+        &db,
+        &[
+            "ingest",
+            dir.path().join(name).to_str().unwrap(),
+            "--schema",
+            dir.path().join("s.json").to_str().unwrap(),
+            "--no-progress",
+        ],
+    );
+    assert_status(&out, 1);
+    let server = Server::start(&db, &[]);
+    let id = session_id(&db);
+    let entry = entry_id(&db);
+    let table = lines(
+        &db,
+        "SELECT ingest_table_name FROM orchestration_session_entry",
+    )[0]
+    .clone();
+    let issues = expect(&server, &format!("/api/sessions/{id}/issues"), 200).json();
+    assert_eq!(
+        issues["issues"].as_array().unwrap().len(),
+        HOSTILE.len(),
+        "one type error per row: {issues}"
+    );
+    let hostile_column = enc(header);
+
+    let mut pages = vec![
+        "/".to_string(),
+        format!("/sessions/{id}"),
+        format!("/sessions/{id}/issues"),
+        format!("/entries/{entry}"),
+        "/tables".to_string(),
+        format!("/tables/{}", enc(&table)),
+        format!("/tables/{}?facet={hostile_column}", enc(&table)),
+        format!("/tables/{}?sort=-{hostile_column}", enc(&table)),
+        format!(
+            "/query?sql={}",
+            enc(
+                "SELECT '<script>alert(9)</script>' AS \"<b onclick=alert(1)>x</b>\", 'javascript:alert(1)'"
+            )
+        ),
+    ];
+    let mut escaped_seen = 0;
+    for path in &pages {
+        let page = expect(&server, path, 200);
+        assert_escaped(path, &page.body);
+        escaped_seen += page.body.matches("&lt;script&gt;alert(").count();
+    }
+    assert!(escaped_seen >= 8, "the hostile values are shown, escaped");
+    let table_page = expect(&server, &format!("/tables/{}", enc(&table)), 200).body;
+    assert!(table_page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        table_page.contains("class=\"issue error\""),
+        "the bad cells are highlighted"
+    );
+    assert!(table_page.contains("&quot; autofocus onfocus=&quot;alert(1)"));
+
+    // Failures quote what was asked, escaped too.
+    pages.clear();
+    for (path, status) in [
+        (
+            "/tables/%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_string(),
+            404,
+        ),
+        (
+            format!(
+                "/tables/{}?%3Cscript%3Ealert(1)%3C%2Fscript%3E=1",
+                enc(&table)
+            ),
+            400,
+        ),
+        (
+            format!("/sessions/{id}/issues?sort=%3Cscript%3Ealert(1)"),
+            400,
+        ),
+        (
+            "/entries/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_string(),
+            404,
+        ),
+    ] {
+        let reply = expect(&server, &path, status);
+        assert_escaped(&path, &reply.body);
+        assert!(
+            reply.body.contains("&lt;script&gt;alert(1)"),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    // JSON keeps the values as they are, served as JSON that no browser sniffs as HTML.
+    let rows = expect(&server, &format!("/api/tables/{}/rows", enc(&table)), 200);
+    assert_eq!(rows.json()["rows"][0]["cells"][0], HOSTILE[0]);
+    assert_eq!(rows.header("x-content-type-options"), Some("nosniff"));
+    assert!(rows.content_type.starts_with("application/json"));
+}

@@ -193,6 +193,16 @@ fn parse_filter(info: &TableInfo, key: &str, value: &str) -> Result<Filter, Fail
     })
 }
 
+fn number(text: &str) -> Option<Value> {
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(Value::Integer(n));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .map(Value::Real)
+}
+
 /// `WHERE` terms for the filters, with their bound values.
 fn filter_terms(filters: &[Filter]) -> (Vec<String>, Vec<Value>) {
     let mut terms = Vec::new();
@@ -201,8 +211,19 @@ fn filter_terms(filters: &[Filter]) -> (Vec<String>, Vec<Value>) {
         let column = quote(&filter.column);
         match filter.op {
             Op::Exact => {
-                terms.push(format!("{column} = ?"));
-                values.push(Value::Text(filter.value.clone()));
+                // A column without a declared type compares without converting: a number
+                // typed in the filter matches the number stored as well as the text.
+                let text = Value::Text(filter.value.clone());
+                match number(&filter.value) {
+                    Some(n) => {
+                        terms.push(format!("{column} IN (?, ?)"));
+                        values.extend([text, n]);
+                    }
+                    None => {
+                        terms.push(format!("{column} = ?"));
+                        values.push(text);
+                    }
+                }
             }
             Op::Contains => {
                 terms.push(format!("{column} LIKE ? ESCAPE '\\'"));
