@@ -1,6 +1,8 @@
 //! `rssd serve` end to end: the real binary on a free loopback port, on an RSSD made by
 //! `rssd ingest`, driven over HTTP (and in tests/serve/browser.rs by headless Chromium).
 
+#[path = "serve/browser.rs"]
+mod browser;
 mod common;
 #[path = "serve/harness.rs"]
 mod harness;
