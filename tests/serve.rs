@@ -922,3 +922,73 @@ fn hostile_file_names_headers_and_cells_are_escaped_on_every_page() {
     assert_eq!(rows.header("x-content-type-options"), Some("nosniff"));
     assert!(rows.content_type.starts_with("application/json"));
 }
+
+#[test]
+fn the_token_from_the_environment_and_open_runs_the_browser() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture(dir.path());
+    // A stand-in xdg-open that writes down the address it was asked to open.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opened = dir.path().join("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = rssd()
+        .env("RSSD_SERVE_TOKEN", "from-env")
+        .env("PATH", path)
+        .arg("-d")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0", "--open"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    assert!(url.ends_with("/?token=from-env"), "{line}");
+    let started = std::time::Instant::now();
+    while !opened.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().trim(), url);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = url.trim_end_matches("/?token=from-env");
+    assert_eq!(
+        agent
+            .get(format!("{base}/api/sessions"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let ok = agent
+        .get(format!("{base}/api/sessions"))
+        .header("Authorization", "Bearer from-env")
+        .call()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -93,14 +93,7 @@ impl Server {
     /// required: the one given, or a new random one.
     pub fn bind(db_path: &Path, options: ServeOptions) -> Result<Server> {
         let db = db::Pool::open(db_path)?;
-        let token = match (&options.token, options.bind.ip().is_loopback()) {
-            (Some(token), _) if token.trim().is_empty() => {
-                return Err(Error::Invalid("--token is empty".to_string()));
-            }
-            (Some(token), _) => Some(token.clone()),
-            (None, true) => None,
-            (None, false) => Some(auth::generate()),
-        };
+        let token = token_for(&options)?;
         let listener = TcpListener::bind(options.bind)
             .map_err(|err| Error::Invalid(format!("cannot bind {}: {err}", options.bind)))?;
         listener.set_nonblocking(true)?;
@@ -151,6 +144,18 @@ impl Server {
                 .await?;
             Ok(())
         })
+    }
+}
+
+/// The token requests need: the one given, none on loopback, else a new random one.
+fn token_for(options: &ServeOptions) -> Result<Option<String>> {
+    match (&options.token, options.bind.ip().is_loopback()) {
+        (Some(token), _) if token.trim().is_empty() => {
+            Err(Error::Invalid("--token is empty".to_string()))
+        }
+        (Some(token), _) => Ok(Some(token.clone())),
+        (None, true) => Ok(None),
+        (None, false) => Ok(Some(auth::generate())),
     }
 }
 
@@ -206,5 +211,39 @@ async fn api_errors(request: Request, next: Next) -> Response {
             (status, axum::Json(body)).into_response()
         }
         None => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_loopback_a_token_is_required_and_made_when_missing() {
+        let at = |addr: &str, token: Option<&str>| ServeOptions {
+            bind: addr.parse().unwrap(),
+            token: token.map(String::from),
+            ..ServeOptions::default()
+        };
+        assert_eq!(token_for(&at("127.0.0.1:1", None)).unwrap(), None);
+        assert_eq!(token_for(&at("127.8.9.1:1", None)).unwrap(), None);
+        assert_eq!(token_for(&at("[::1]:1", None)).unwrap(), None);
+        let made = token_for(&at("0.0.0.0:1", None)).unwrap().unwrap();
+        assert_eq!(made.len(), 40);
+        let other = token_for(&at("192.0.2.1:1", None)).unwrap().unwrap();
+        assert_ne!(made, other);
+        assert_eq!(
+            token_for(&at("0.0.0.0:1", Some("given")))
+                .unwrap()
+                .as_deref(),
+            Some("given")
+        );
+        assert_eq!(
+            token_for(&at("127.0.0.1:1", Some("given")))
+                .unwrap()
+                .as_deref(),
+            Some("given")
+        );
+        assert!(token_for(&at("127.0.0.1:1", Some("  "))).is_err());
     }
 }
