@@ -48,7 +48,7 @@ fn run_authorized(conn: &Connection, sql: &str, max_rows: usize) -> Result<Query
             "refused: this server only reads (the statement writes)",
         ));
     }
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let width = columns.len();
     let mut rows_out = Vec::new();
     let mut truncated = false;

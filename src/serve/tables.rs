@@ -67,7 +67,7 @@ pub fn table_info(conn: &Connection, wanted: &str) -> Result<TableInfo, Failure>
         )));
     };
     let stmt = conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quote(&name)))?;
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let rowid = ["rowid", "_rowid_", "oid"]
         .into_iter()
         .find(|alias| !columns.iter().any(|c| c.eq_ignore_ascii_case(alias)))
@@ -311,7 +311,7 @@ pub fn rows_sql(
         format!(" WHERE {}", terms.join(" AND "))
     };
     let order = match &sort {
-        None => format!("{rowid}"),
+        None => rowid.to_string(),
         Some((column, false)) => format!("{column}, {rowid}"),
         Some((column, true)) => format!("{column} DESC, {rowid} DESC"),
     };
