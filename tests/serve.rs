@@ -1,15 +1,12 @@
 //! `rssd serve` end to end: the real binary on a free loopback port, on an RSSD made by
 //! `rssd ingest`, driven over HTTP (and in tests/serve/browser.rs by headless Chromium).
 
-#[path = "serve/browser.rs"]
 mod browser;
-mod common;
-#[path = "serve/harness.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use harness::{Server, enc, expect, get, get_with, raw_status};
 use serde_json::Value;
 

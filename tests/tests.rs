@@ -32,4 +32,5 @@ mod load_journal;
 mod lossless;
 mod orchestrate;
 mod report;
+mod serve;
 mod validate;

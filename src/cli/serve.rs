@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::{EXIT_OK, Global};
-use crate::serve::{DEFAULT_BIND, ServeOptions, Server};
+use rssd::serve::{DEFAULT_BIND, ServeOptions, Server};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use super::common::rssd;
+use crate::common::rssd;
 
 pub struct Server {
     child: Child,
