@@ -292,6 +292,7 @@ fn a_reviewer_goes_from_sessions_to_the_bad_cell_in_chromium() {
     );
 
     let png = driver.screenshot();
+    follows_a_running_session(&driver, &server, &db);
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // RSSD_UPDATE_SCREENSHOT=1 refreshes the picture in the manual.
     let target = match std::env::var_os("RSSD_UPDATE_SCREENSHOT") {
@@ -299,4 +300,33 @@ fn a_reviewer_goes_from_sessions_to_the_bad_cell_in_chromium() {
         None => dir.path().join("serve-table.png"),
     };
     std::fs::write(&target, &png).unwrap();
+}
+
+/// The page of a session still recording reloads itself (live.js, under the CSP) once an
+/// issue is recorded.
+fn follows_a_running_session(driver: &Driver, server: &Server, db: &Path) {
+    let state = rssd::state::StateDb::open(db, &Default::default()).unwrap();
+    let session = state.begin_session("ingest", &json!({})).unwrap();
+    driver.go(&format!("{}/sessions/{}", server.base, session.id()));
+    assert!(driver.text(&driver.find("main")).contains("0 errors"));
+    driver.script("window.rssdBeforeReload = true;", json!([]));
+    session
+        .issue(&rssd::state::Issue::new(
+            rssd::state::IssueKind::BlankRow,
+            "row 9 is blank",
+        ))
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let reloaded = driver.script("return window.rssdBeforeReload !== true;", json!([]));
+        if reloaded == true && driver.text(&driver.find("main")).contains("1 errors") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the page did not follow the session"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    session.finish_completed("done").unwrap();
 }
