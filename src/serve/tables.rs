@@ -334,7 +334,7 @@ pub struct Facet {
     pub values: Vec<(serde_json::Value, i64)>,
     /// Rows counted: the filtered rows, or the first `cap` of them.
     pub rows_counted: i64,
-    /// True when the filtered rows go on past the rows counted.
+    /// True when the count stopped at `cap` rows (more may match).
     pub capped: bool,
 }
 
@@ -353,15 +353,12 @@ pub fn facet(
     } else {
         format!(" WHERE {}", terms.join(" AND "))
     };
-    let sample = format!(
-        "SELECT {} AS v FROM {table}{where_clause} ORDER BY {rowid} LIMIT {}",
-        quote(column),
-        cap + 1
-    );
+    // One scan of at most `cap` rows; the window sums every group's count before LIMIT.
     let sql = format!(
-        "WITH sample AS ({sample}), counted AS (SELECT v FROM sample LIMIT {cap})
-         SELECT v, count(*), (SELECT count(*) FROM sample) FROM counted
-         GROUP BY v ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}"
+        "SELECT v, count(*), sum(count(*)) OVER () FROM
+           (SELECT {} AS v FROM {table}{where_clause} ORDER BY {rowid} LIMIT {cap})
+         GROUP BY v ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
+        quote(column)
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(&as_params(&values)[..])?;
@@ -374,8 +371,9 @@ pub fn facet(
     Ok(Facet {
         column: column.to_string(),
         values: out,
-        rows_counted: sampled.min(cap as i64),
-        capped: sampled > cap as i64,
+        rows_counted: sampled,
+        // Exactly `cap` matching rows also reads as capped: the count stopped there.
+        capped: sampled >= cap as i64,
     })
 }
 
