@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_rows: usize,
     /// Rows a facet counts at most: the first N rows that match the filters.
-    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub facet_rows: usize,
 }
 

@@ -67,7 +67,7 @@ impl Default for ServeOptions {
             token: None,
             time_limit: Duration::from_millis(5000),
             max_rows: 1000,
-            facet_rows: 100_000,
+            facet_rows: 20_000,
         }
     }
 }

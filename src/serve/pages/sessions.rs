@@ -7,6 +7,7 @@ use super::layout::{opt, page, segment, state_class};
 use crate::serve::App;
 use crate::serve::failure::Failure;
 use crate::serve::params::{Params, date};
+use crate::state::issue_list::text_or_empty;
 use crate::state::query::{SessionSummary, session_summary};
 
 /// The filters of the sessions page.
@@ -68,7 +69,7 @@ pub fn load(
          ORDER BY orch_started_at DESC, rowid DESC",
     )?;
     let ids = stmt
-        .query_map([&filter.nature], |row| row.get::<_, String>(0))?
+        .query_map([&filter.nature], |row| text_or_empty(row, 0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::new();
     for id in ids {
