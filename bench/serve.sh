@@ -11,6 +11,7 @@
 #
 # Usage: bash bench/serve.sh                 (ROWS=10000000 ISSUE_EVERY=10 CLIENTS=8 REQUESTS=25)
 #        ROWS=1000000 bash bench/serve.sh    scaled down (page 10,000 needs ROWS >= 1,000,100)
+#        ONLY=rssd bash bench/serve.sh       one server only (rssd or datasette)
 # Installs Datasette into bench/.venv-datasette (PyPI) and sqlite3 (Debian) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ CLIENTS=${CLIENTS:-8}
 REQUESTS=${REQUESTS:-25}
 WORK=${BENCH_DIR:-$ROOT/bench/out/serve}
 VENV=$ROOT/bench/.venv-datasette
+ONLY=${ONLY:-}
 RSSD_PORT=${RSSD_PORT:-18801}
 DATASETTE_PORT=${DATASETTE_PORT:-18802}
 
@@ -65,36 +67,43 @@ wait_http() {
     echo "server at $1 did not answer" >&2; return 1
 }
 
-"$RSSD" -d "$DB" serve --bind "127.0.0.1:$RSSD_PORT" >/dev/null &
-RSSD_PID=$!
-"$VENV/bin/datasette" serve "$DB" --host 127.0.0.1 --port "$DATASETTE_PORT" >/dev/null 2>&1 &
-DATASETTE_PID=$!
+RSSD_PID=
+DATASETTE_PID=
 trap 'kill $RSSD_PID $DATASETTE_PID 2>/dev/null || true' EXIT
-wait_http "http://127.0.0.1:$RSSD_PORT/static/style.css"
-wait_http "http://127.0.0.1:$DATASETTE_PORT/-/versions.json"
-
 echo
 echo "server     page             (first request alone, then $CLIENTS concurrent clients)"
-python3 "$ROOT/bench/serve_client.py" rssd "http://127.0.0.1:$RSSD_PORT" "$CLIENTS" "$REQUESTS" \
-    "table-first=/tables/big" \
-    "table-page-10000=/tables/big?after=$AFTER" \
-    "table-filtered=/tables/big?category=c3" \
-    "table-facet=/tables/big?facet=category" \
-    "issues-first=/sessions/$SESSION/issues" \
-    "issues-p10000=/sessions/$SESSION/issues?after=$AFTER"
-echo "rssd       peak RSS $(peak_rss $RSSD_PID)"
-D=serve-bench
-python3 "$ROOT/bench/serve_client.py" datasette "http://127.0.0.1:$DATASETTE_PORT" "$CLIENTS" "$REQUESTS" \
-    "table-first=/$D/big" \
-    "table-page-10000=/$D/big?_next=$AFTER" \
-    "table-filtered=/$D/big?category=c3" \
-    "table-facet=/$D/big?_facet=category" \
-    "issues-first=/$D/orchestration_session_issue?session_id=$SESSION" \
-    "issues-p10000=/$D/orchestration_session_issue?session_id=$SESSION&_next=$AFTER"
-echo "datasette  peak RSS $(peak_rss $DATASETTE_PID)"
-# Datasette gives up on a facet after facet_time_limit_ms (200 ms): say whether it did.
-python3 - "http://127.0.0.1:$DATASETTE_PORT/$D/big.json?_facet=category&_size=0" <<'PY'
+if [ "$ONLY" != datasette ]; then
+    "$RSSD" -d "$DB" serve --bind "127.0.0.1:$RSSD_PORT" >/dev/null &
+    RSSD_PID=$!
+    wait_http "http://127.0.0.1:$RSSD_PORT/static/style.css"
+    python3 "$ROOT/bench/serve_client.py" rssd "http://127.0.0.1:$RSSD_PORT" "$CLIENTS" "$REQUESTS" \
+        "table-first=/tables/big" \
+        "table-page-10000=/tables/big?after=$AFTER" \
+        "table-filtered=/tables/big?category=c3" \
+        "table-facet=/tables/big?facet=category" \
+        "issues-first=/sessions/$SESSION/issues" \
+        "issues-p10000=/sessions/$SESSION/issues?after=$AFTER"
+    echo "rssd       peak RSS $(peak_rss $RSSD_PID)"
+    kill $RSSD_PID
+fi
+if [ "$ONLY" != rssd ]; then
+    # Each server runs alone, so neither takes CPU from the other's measurements.
+    "$VENV/bin/datasette" serve "$DB" --host 127.0.0.1 --port "$DATASETTE_PORT" >/dev/null 2>&1 &
+    DATASETTE_PID=$!
+    wait_http "http://127.0.0.1:$DATASETTE_PORT/-/versions.json"
+    D=serve-bench
+    python3 "$ROOT/bench/serve_client.py" datasette "http://127.0.0.1:$DATASETTE_PORT" "$CLIENTS" "$REQUESTS" \
+        "table-first=/$D/big" \
+        "table-page-10000=/$D/big?_next=$AFTER" \
+        "table-filtered=/$D/big?category=c3" \
+        "table-facet=/$D/big?_facet=category" \
+        "issues-first=/$D/orchestration_session_issue?session_id=$SESSION" \
+        "issues-p10000=/$D/orchestration_session_issue?session_id=$SESSION&_next=$AFTER"
+    echo "datasette  peak RSS $(peak_rss $DATASETTE_PID)"
+    # Datasette gives up on a facet after facet_time_limit_ms (200 ms): say whether it did.
+    python3 - "http://127.0.0.1:$DATASETTE_PORT/$D/big.json?_facet=category&_size=0" <<'PY'
 import json, sys, urllib.request
 page = json.load(urllib.request.urlopen(sys.argv[1], timeout=120))
 print("datasette  facet timed out:", page.get("facets_timed_out"), "| rows counted:", page.get("filtered_table_rows_count"))
 PY
+fi
