@@ -4,12 +4,10 @@
 //! `Load Error` naming the cause, its table is absent, what was stored before is kept, the
 //! session is COMPLETED, and the database passes `PRAGMA integrity_check`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 /// A database holding one loaded table, made without any limit.
 fn seeded(dir: &Path) -> PathBuf {
