@@ -6,6 +6,8 @@ need_apt=()
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # The browser test of the HTML report opens it in headless Chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The browser test of `rssd serve` drives Chromium through WebDriver.
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Peak memory of the bounded-report test (GNU time -v).
 [ -x /usr/bin/time ] || need_apt+=(time)
 # The progress-bar test runs rssd under a pseudo-terminal with util-linux `script`.

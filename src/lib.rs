@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod interrupt;
 pub mod orchestrate;
 pub mod report;
+pub mod serve;
 pub mod sql;
 pub mod state;
 pub mod validate;

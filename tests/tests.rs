@@ -35,5 +35,6 @@ mod lossless;
 mod orchestrate;
 mod release_build;
 mod report;
+mod serve;
 mod validate;
 mod watch;

@@ -8,6 +8,7 @@ mod options;
 mod orchestrate;
 mod output;
 mod report;
+mod serve;
 mod sessions;
 mod shell;
 mod show;
@@ -97,6 +98,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Ingest files as they are dropped into inbox folders, once each is complete.
     Watch(watch::Args),
+    /// Serve the RSSD read-only in a browser: sessions, issues, tables, SQL; JSON under /api.
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -115,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Shell(args) => shell::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

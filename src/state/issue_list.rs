@@ -42,7 +42,7 @@ pub struct IssueFilter {
     pub severity: Option<String>,
 }
 
-const ISSUE_COLUMNS: &str = "i.orchestration_session_issue_id, i.session_entry_id, e.ingest_src, e.ingest_table_name,
+pub(crate) const ISSUE_COLUMNS: &str = "i.orchestration_session_issue_id, i.session_entry_id, e.ingest_src, e.ingest_table_name,
      i.issue_type, CASE WHEN json_valid(i.elaboration) THEN json_extract(i.elaboration, '$.code') END,
      {SEVERITY}, i.issue_message, i.issue_row, i.issue_column, i.invalid_value, i.remediation";
 
@@ -64,7 +64,7 @@ pub(crate) fn text_or_empty(row: &Row<'_>, index: usize) -> rusqlite::Result<Str
     Ok(text_cell(row, index)?.unwrap_or_default())
 }
 
-fn issue_from_row(row: &Row<'_>) -> rusqlite::Result<IssueRow> {
+pub(crate) fn issue_from_row(row: &Row<'_>) -> rusqlite::Result<IssueRow> {
     Ok(IssueRow {
         issue_id: text_or_empty(row, 0)?,
         entry_id: text_cell(row, 1)?,
