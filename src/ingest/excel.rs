@@ -5,12 +5,13 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Range, Reader, Sheets, open_workbook_auto};
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, SliceSource, Table};
+use super::xlsx_stream::{self, SheetRead};
 use crate::Result;
 use crate::error::panic_reason;
 use crate::state::IssueKind;
@@ -44,48 +45,27 @@ fn read_workbook(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProbl
     };
     let mut tables = Vec::new();
     for sheet in workbook.sheet_names() {
-        let range = match workbook.worksheet_range(&sheet) {
-            Ok(range) => range,
-            Err(err) => {
+        let read = match &mut workbook {
+            Sheets::Xlsx(xlsx) => xlsx_stream::sheet_table(xlsx, &sheet, stem)?,
+            whole => match whole.worksheet_range(&sheet) {
+                Ok(range) => match range_table(&sheet, &range, stem)? {
+                    Some(table) => SheetRead::Table(Box::new(table)),
+                    None => SheetRead::Empty,
+                },
+                Err(err) => SheetRead::Unreadable(err.to_string()),
+            },
+        };
+        match read {
+            SheetRead::Table(table) => tables.push(*table),
+            SheetRead::Empty => {}
+            SheetRead::Unreadable(err) => {
                 return Ok(Err(FileProblem::new(
                     IssueKind::UnreadableFile,
                     format!("sheet \"{sheet}\" cannot be read: {err}"),
                     "open and save the workbook again, or export its sheets as CSV",
                 )));
             }
-        };
-        let records: Vec<ByteRecord> = range
-            .rows()
-            .map(|row| {
-                let mut record = ByteRecord::new();
-                for cell in row {
-                    record.push_field(cell_text(cell).as_bytes());
-                }
-                record
-            })
-            .collect();
-        if records
-            .iter()
-            .all(|record| record.iter().all(<[u8]>::is_empty))
-        {
-            continue;
         }
-        let mut pass1 = SliceSource::new(&records);
-        let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
-            continue;
-        };
-        let mut facts = Map::new();
-        facts.insert("sheet".into(), Value::from(sheet.clone()));
-        let rows = Box::new(MemorySource::new(records));
-        let base_name = format!("{stem}_{sheet}");
-        tables.push(Table::new(
-            Some(sheet),
-            &base_name,
-            facts,
-            scan,
-            true,
-            rows,
-        )?);
     }
     if tables.is_empty() {
         return Ok(Err(FileProblem::new(
@@ -95,6 +75,44 @@ fn read_workbook(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProbl
         )));
     }
     Ok(Ok(tables))
+}
+
+/// The table of a sheet read whole (`.xls`, `.ods`, and xlsx sheets whose rows are out of
+/// order), pass 1 done; None when no cell has any text.
+pub fn range_table(sheet: &str, range: &Range<Data>, stem: &str) -> Result<Option<Table>> {
+    let records: Vec<ByteRecord> = range
+        .rows()
+        .map(|row| {
+            let mut record = ByteRecord::new();
+            for cell in row {
+                record.push_field(cell_text(cell).as_bytes());
+            }
+            record
+        })
+        .collect();
+    if records
+        .iter()
+        .all(|record| record.iter().all(<[u8]>::is_empty))
+    {
+        return Ok(None);
+    }
+    let mut pass1 = SliceSource::new(&records);
+    let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
+        return Ok(None);
+    };
+    let mut facts = Map::new();
+    facts.insert("sheet".into(), Value::from(sheet));
+    let rows = Box::new(MemorySource::new(records));
+    let base_name = format!("{stem}_{sheet}");
+    Table::new(
+        Some(sheet.to_string()),
+        &base_name,
+        facts,
+        scan,
+        true,
+        rows,
+    )
+    .map(Some)
 }
 
 /// A cell as text (empty for an empty cell).

@@ -19,6 +19,7 @@ mod progress;
 mod run;
 mod scan;
 pub(crate) mod source;
+mod xlsx_stream;
 
 use std::any::Any;
 use std::collections::HashMap;
