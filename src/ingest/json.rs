@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use csv::ByteRecord;
@@ -21,6 +21,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::json_stream;
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, RowSource, SliceSource, Table};
 use crate::Result;
@@ -28,14 +29,14 @@ use crate::state::{Issue, IssueKind, Severity};
 
 /// One item of the file: an object's fields as written, another JSON value, or a line that
 /// is not JSON (NDJSON only).
-enum Item<'a> {
+pub(super) enum Item<'a> {
     Object(Vec<(String, &'a RawValue)>),
     Other(&'a RawValue),
     Invalid,
 }
 
 impl<'a> Item<'a> {
-    fn from_raw(raw: &'a RawValue) -> Item<'a> {
+    pub(super) fn from_raw(raw: &'a RawValue) -> Item<'a> {
         if raw.get().starts_with('{')
             && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(raw.get())
         {
@@ -63,6 +64,26 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"));
     if lines_by_name && let Some(table) = prepare_lines(path, base_name)? {
         return Ok(table);
+    }
+    if starts_with_bracket(path)? {
+        match json_stream::prepare_array(path, base_name)? {
+            Ok(table) => return Ok(table),
+            Err(invalid) if std::fs::metadata(path)?.len() > WHOLE_FILE_LIMIT => {
+                return Ok(Err(FileProblem::new(
+                    IssueKind::UnsupportedFormat,
+                    format!("the file starts as a JSON array but is not one: {invalid}"),
+                    "write a valid JSON array of objects, or one object per line",
+                )));
+            }
+            // A small file that is not a valid array is read as before (it may be JSON Lines
+            // whose lines are arrays, or broken anywhere): the same rows and issues as ever.
+            Err(_) => {}
+        }
+    } else if !lines_by_name && std::fs::metadata(path)?.len() > WHOLE_FILE_LIMIT {
+        // A big file that is not an array: JSON Lines whatever the name, a line at a time.
+        if let Some(table) = prepare_lines(path, base_name)? {
+            return Ok(table);
+        }
     }
     let bytes = std::fs::read(path)?;
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)) {
@@ -184,6 +205,19 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     let mut facts = Map::new();
     facts.insert("json_shape".into(), Value::from(format));
     Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
+}
+
+/// Files up to this size that are neither a valid JSON array nor JSON Lines are read into
+/// memory whole (as they always were: the NDJSON reading of a broken array gives its issues);
+/// beyond it they are refused rather than read 8 times their size into memory.
+const WHOLE_FILE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// True when the file's first byte that is not whitespace (after a UTF-8 BOM) is `[`.
+fn starts_with_bracket(path: &Path) -> Result<bool> {
+    let mut head = Vec::with_capacity(4096);
+    File::open(path)?.take(4096).read_to_end(&mut head)?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['))
 }
 
 /// JSON Lines in flat memory: a first pass collects the keys and the issues of each line,
@@ -340,7 +374,7 @@ impl RowSource for LinesSource {
 /// An object's values by column (the last one where a key repeats), and the values dropped
 /// for a repeated key.
 #[allow(clippy::type_complexity)]
-fn object_cells<'a>(
+pub(super) fn object_cells<'a>(
     fields: &'a [(String, &'a RawValue)],
     index: &HashMap<String, usize>,
     width: usize,
@@ -357,7 +391,7 @@ fn object_cells<'a>(
     (cells, dropped)
 }
 
-fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
+pub(super) fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
     for cell in cells {
         record.push_field(cell.map_or(String::new(), cell_text).as_bytes());
     }
@@ -374,7 +408,7 @@ fn invalid_line_issue(line: usize, row: i64, err: &serde_json::Error, text: &str
     .with("line", line)
 }
 
-fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
+pub(super) fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
     Issue::new(
         IssueKind::FormatMismatch,
         format!("item {row} is not an object; its row is NULL"),
@@ -384,7 +418,7 @@ fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
     .remediation("make every item a JSON object")
 }
 
-fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
+pub(super) fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
     Issue::new(
         IssueKind::DuplicateHeader,
         format!(
@@ -406,14 +440,14 @@ fn issues_rows(rows: &[Item]) -> Vec<i64> {
         .collect()
 }
 
-fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
+pub(super) fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
     issue.issue_type == IssueKind::BlankRow.issue_type()
         && issue.row.is_some_and(|row| covered.contains(&row))
 }
 
 /// A JSON value as cell text: strings decoded, `null` empty, numbers and booleans as written,
 /// arrays and objects as compact JSON text.
-fn cell_text(raw: &RawValue) -> String {
+pub(super) fn cell_text(raw: &RawValue) -> String {
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()),
@@ -424,7 +458,7 @@ fn cell_text(raw: &RawValue) -> String {
 }
 
 /// JSON text without the whitespace between tokens; everything else as written.
-fn compact(text: &str) -> String {
+pub(super) fn compact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_string = false;
     let mut escaped = false;

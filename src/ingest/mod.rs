@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod infer;
 mod inputs;
 mod json;
+mod json_stream;
 pub mod naming;
 mod progress;
 mod run;

@@ -1,0 +1,454 @@
+//! A `.json` top-level array read as a stream of items, in memory bounded by a read buffer
+//! and the largest item, never the file.
+//!
+//! [`ArrayItems`] finds where each item ends with a small byte scanner (brackets, strings and
+//! their escapes) over a buffered reader; each item is then parsed on its own by serde_json,
+//! with the same exact-text rules as the rest of [`super::json`]. The file is read three
+//! times, as JSON Lines are: the columns (keys in order of first appearance) and the issues
+//! of each item, then pass 1 (the scan), then pass 2 (the load).
+//!
+//! An array whose first item is an array is a table of arrays: the first array is the header
+//! (its cells are the column names; a cell that is not a string is an error issue and its
+//! text the name), every other array a row (a row of another length is ragged, as in CSV).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use csv::ByteRecord;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::json::{
+    Item, cell_text, compact, duplicate_key_issue, issues_cover_row, not_object_issue,
+    object_cells, push_cells,
+};
+use super::scan::{ScanOutcome, scan};
+use super::source::{FileProblem, RowSource, Table};
+use crate::Result;
+use crate::state::{Issue, IssueKind};
+
+/// Reads a file's bytes this many at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The items of a top-level JSON array, one at a time.
+pub struct ArrayItems {
+    reader: File,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Bytes before `buf[0]`, for error positions.
+    offset: u64,
+    stage: Stage,
+}
+
+#[derive(PartialEq)]
+enum Stage {
+    Open,
+    First,
+    Between,
+    Done,
+}
+
+/// The next item, the end of the array, or where the text stops being a JSON array.
+pub enum Next<'a> {
+    Item(&'a str),
+    End,
+    Invalid(String),
+}
+
+impl ArrayItems {
+    pub fn open(path: &Path) -> std::io::Result<ArrayItems> {
+        let mut items = ArrayItems {
+            reader: File::open(path)?,
+            buf: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            offset: 0,
+            stage: Stage::Open,
+        };
+        items.fill()?;
+        if items.buf[..items.end].starts_with(b"\xEF\xBB\xBF") {
+            items.start = 3;
+        }
+        Ok(items)
+    }
+
+    /// Reads more bytes after the unread ones (moved to the buffer's start); false at the end
+    /// of the file.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.offset += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, left unread; None at the end of the file.
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            while self.start < self.end {
+                let byte = self.buf[self.start];
+                if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+                    return Ok(Some(byte));
+                }
+                self.start += 1;
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn invalid(&mut self, what: &str) -> Next<'_> {
+        self.stage = Stage::Done;
+        Next::Invalid(format!(
+            "{what} at byte {}",
+            self.offset + self.start as u64
+        ))
+    }
+
+    pub fn next_item(&mut self) -> std::io::Result<Next<'_>> {
+        let byte = self.peek()?;
+        match (&self.stage, byte) {
+            (Stage::Done, _) => return Ok(Next::End),
+            (Stage::Open, Some(b'[')) => {
+                self.start += 1;
+                self.stage = Stage::First;
+                return self.next_item();
+            }
+            (Stage::Open, _) => return Ok(self.invalid("not a JSON array")),
+            (Stage::First | Stage::Between, Some(b']')) => {
+                self.start += 1;
+                self.stage = Stage::Done;
+                return Ok(match self.peek()? {
+                    None => Next::End,
+                    Some(_) => self.invalid("text after the array"),
+                });
+            }
+            (Stage::Between, Some(b',')) => {
+                self.start += 1;
+                if self.peek()?.is_none() {
+                    return Ok(self.invalid("the array is not closed"));
+                }
+            }
+            (Stage::First, Some(_)) => {}
+            (_, None) => return Ok(self.invalid("the array is not closed")),
+            (Stage::Between, Some(_)) => return Ok(self.invalid("a comma or ] expected")),
+        }
+        self.stage = Stage::Between;
+        let Some(length) = self.item_length()? else {
+            return Ok(self.invalid("the array is not closed"));
+        };
+        let mut end = self.start + length;
+        while end > self.start && matches!(self.buf[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+            end -= 1;
+        }
+        let Ok(text) = std::str::from_utf8(&self.buf[self.start..end]) else {
+            return Ok(self.invalid("bytes that are not UTF-8"));
+        };
+        if text.is_empty() {
+            return Ok(self.invalid("an empty item"));
+        }
+        let start = self.start;
+        self.start += length;
+        Ok(Next::Item(
+            std::str::from_utf8(&self.buf[start..end]).unwrap_or_default(),
+        ))
+    }
+
+    /// The length of the item at `start`, up to the `,` or `]` that ends it (at depth 0,
+    /// outside strings); None when the file ends first.
+    fn item_length(&mut self) -> std::io::Result<Option<usize>> {
+        let mut i = 0;
+        let mut depth: u64 = 0;
+        let mut in_string = false;
+        let mut escaped = false;
+        loop {
+            while self.start + i < self.end {
+                let byte = self.buf[self.start + i];
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if byte == b'\\' {
+                        escaped = true;
+                    } else if byte == b'"' {
+                        in_string = false;
+                    }
+                } else {
+                    match byte {
+                        b'"' => in_string = true,
+                        b'[' | b'{' => depth += 1,
+                        b']' | b'}' if depth > 0 => depth -= 1,
+                        b',' | b']' | b'}' if depth == 0 => return Ok(Some(i)),
+                        _ => {}
+                    }
+                }
+                i += 1;
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// How the array's items become rows.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Objects: keys are the columns.
+    Objects,
+    /// Arrays: the first is the header.
+    Arrays,
+}
+
+/// The table of a `.json` file holding one top-level array, read as a stream. None when the
+/// file is not a valid JSON array (with where it stops being one): the caller decides.
+pub fn prepare_array(
+    path: &Path,
+    base_name: &str,
+) -> Result<std::result::Result<Result<Table, FileProblem>, String>> {
+    let columns = match columns(path)? {
+        Ok(Ok(columns)) => columns,
+        Ok(Err(problem)) => return Ok(Ok(Err(problem))),
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let mut pass1 = ArraySource::open(path, &columns)?;
+    let ScanOutcome::Done(mut scan) = scan(&mut pass1, false)? else {
+        return Ok(Ok(Err(FileProblem::new(
+            IssueKind::EmptyFile,
+            "the JSON holds no rows",
+            "send the file with its data",
+        ))));
+    };
+    let mut issues = columns.issues.clone();
+    issues.extend(
+        scan.issues
+            .into_iter()
+            .filter(|issue| !issues_cover_row(&columns.not_rows, issue)),
+    );
+    scan.issues = issues;
+    let rows = ArraySource::open(path, &columns)?;
+    let mut facts = Map::new();
+    let shape = match columns.shape {
+        Shape::Objects => "json",
+        Shape::Arrays => "json_arrays",
+    };
+    facts.insert("json_shape".into(), Value::from(shape));
+    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(|table| Ok(Ok(table)))
+}
+
+/// What the first read of the array learns: the columns, and the issues of each item.
+struct Columns {
+    shape: Shape,
+    keys: Vec<String>,
+    index: HashMap<String, usize>,
+    issues: Vec<Issue>,
+    /// Rows that are not of the array's shape (reported already; their blank row is not).
+    not_rows: Vec<i64>,
+}
+
+type ColumnsRead = std::result::Result<Result<Columns, FileProblem>, String>;
+
+fn columns(path: &Path) -> Result<ColumnsRead> {
+    let mut items = ArrayItems::open(path)?;
+    let mut columns = Columns {
+        shape: Shape::Objects,
+        keys: Vec::new(),
+        index: HashMap::new(),
+        issues: Vec::new(),
+        not_rows: Vec::new(),
+    };
+    let mut row: i64 = 0;
+    loop {
+        let text = match items.next_item()? {
+            Next::Item(text) => text,
+            Next::End => break,
+            Next::Invalid(why) => return Ok(Err(why)),
+        };
+        let raw = match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => raw,
+            Err(err) => return Ok(Err(format!("item {} is not valid JSON ({err})", row + 1))),
+        };
+        if row == 0 && text.starts_with('[') {
+            columns.shape = Shape::Arrays;
+            match header(raw, &mut columns) {
+                Ok(()) => {}
+                Err(problem) => return Ok(Ok(Err(problem))),
+            }
+            row = 1;
+            continue;
+        }
+        row += 1;
+        let data_row = if columns.shape == Shape::Arrays {
+            row - 1
+        } else {
+            row
+        };
+        match (columns.shape, Item::from_raw(raw)) {
+            (Shape::Objects, Item::Object(fields)) => {
+                for (key, _) in &fields {
+                    if !columns.index.contains_key(key) {
+                        columns.index.insert(key.clone(), columns.keys.len());
+                        columns.keys.push(key.clone());
+                    }
+                }
+                let (_, dropped) = object_cells(&fields, &columns.index, columns.keys.len());
+                columns.issues.extend(
+                    dropped
+                        .into_iter()
+                        .map(|(key, value)| duplicate_key_issue(data_row, key, value)),
+                );
+            }
+            (Shape::Objects, _) => {
+                columns.not_rows.push(data_row);
+                columns.issues.push(not_object_issue(data_row, raw));
+            }
+            (Shape::Arrays, _) if text.starts_with('[') => {}
+            (Shape::Arrays, _) => {
+                columns.not_rows.push(data_row);
+                columns.issues.push(not_array_issue(data_row, raw));
+            }
+        }
+    }
+    if row == 0 {
+        return Ok(Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the JSON array is empty: it has no columns and no rows",
+            "write a JSON array of objects, or of arrays with the header first",
+        ))));
+    }
+    if columns.keys.is_empty() {
+        return Ok(Ok(Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the JSON holds no objects with keys, so it has no columns",
+            "write a JSON array of objects, or one object per line",
+        ))));
+    }
+    Ok(Ok(Ok(columns)))
+}
+
+/// The header of an array of arrays: its cells as column names.
+fn header(raw: &RawValue, columns: &mut Columns) -> std::result::Result<(), FileProblem> {
+    let cells: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
+    if cells.is_empty() {
+        return Err(FileProblem::new(
+            IssueKind::UnsupportedFormat,
+            "the first array, the header, is empty: the table has no columns",
+            "put the column names, as strings, in the first array",
+        ));
+    }
+    for (position, cell) in cells.iter().enumerate() {
+        let name = cell_text(cell);
+        if !cell.get().starts_with('"') {
+            columns.issues.push(
+                Issue::new(
+                    IssueKind::FormatMismatch,
+                    format!(
+                        "header cell {} is {}, not a string; its text is the column name",
+                        position + 1,
+                        compact(cell.get())
+                    ),
+                )
+                .invalid_value(compact(cell.get()))
+                .remediation("put the column names, as strings, in the first array")
+                .with("header_cell", position + 1),
+            );
+        }
+        // Repeated names are the naming step's business (Duplicate Header), as in CSV.
+        columns.keys.push(name);
+    }
+    Ok(())
+}
+
+fn not_array_issue(row: i64, raw: &RawValue) -> Issue {
+    Issue::new(
+        IssueKind::FormatMismatch,
+        format!("item {} is not an array; its row is NULL", row + 1),
+    )
+    .row(row)
+    .invalid_value(compact(raw.get()))
+    .remediation("make every item after the header an array of cells")
+}
+
+/// The array's rows as records: the header, then one record per item.
+struct ArraySource {
+    items: ArrayItems,
+    shape: Shape,
+    header: Option<ByteRecord>,
+    index: HashMap<String, usize>,
+    width: usize,
+}
+
+impl ArraySource {
+    fn open(path: &Path, columns: &Columns) -> Result<ArraySource> {
+        let mut items = ArrayItems::open(path)?;
+        if columns.shape == Shape::Arrays {
+            // The header array was read by the first pass.
+            items.next_item()?;
+        }
+        Ok(ArraySource {
+            items,
+            shape: columns.shape,
+            header: Some(ByteRecord::from(columns.keys.clone())),
+            index: columns.index.clone(),
+            width: columns.keys.len(),
+        })
+    }
+}
+
+impl RowSource for ArraySource {
+    fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
+        if let Some(header) = self.header.take() {
+            *record = header;
+            return Ok(true);
+        }
+        let Next::Item(text) = self.items.next_item()? else {
+            return Ok(false);
+        };
+        record.clear();
+        let raw = serde_json::from_str::<&RawValue>(text).ok();
+        match (self.shape, raw.map(Item::from_raw)) {
+            (Shape::Objects, Some(Item::Object(fields))) => {
+                push_cells(record, &object_cells(&fields, &self.index, self.width).0)
+            }
+            (Shape::Arrays, Some(Item::Other(raw))) if raw.get().starts_with('[') => {
+                let cells: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
+                for cell in cells {
+                    record.push_field(cell_text(cell).as_bytes());
+                }
+            }
+            _ => {
+                for _ in 0..self.width {
+                    record.push_field(b"");
+                }
+            }
+        }
+        Ok(true)
+    }
+}
