@@ -9,6 +9,7 @@
 //! (keys, scan, load), in flat memory; a `.json` file, or JSON Lines whose first item is not
 //! on one line, is read into memory whole.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
@@ -30,7 +31,7 @@ use crate::state::{Issue, IssueKind, Severity};
 /// One item of the file: an object's fields as written, another JSON value, or a line that
 /// is not JSON (NDJSON only).
 pub(super) enum Item<'a> {
-    Object(Vec<(String, &'a RawValue)>),
+    Object(Vec<(Cow<'a, str>, &'a RawValue)>),
     Other(&'a RawValue),
     Invalid,
 }
@@ -46,7 +47,7 @@ impl<'a> Item<'a> {
     }
 
     /// One line of JSON Lines, parsed once when it is an object (the common case).
-    fn parse(text: &'a str) -> serde_json::Result<Item<'a>> {
+    pub(super) fn parse(text: &'a str) -> serde_json::Result<Item<'a>> {
         if text.trim_start().starts_with('{')
             && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(text)
         {
@@ -142,8 +143,8 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     for item in &rows {
         if let Item::Object(fields) = item {
             for (key, _) in fields {
-                if seen.insert(key.as_str()) {
-                    keys.push(key.clone());
+                if seen.insert(key.as_ref()) {
+                    keys.push(key.to_string());
                 }
             }
         }
@@ -243,9 +244,9 @@ fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, Fi
         match parsed {
             Ok(Item::Object(fields)) => {
                 for (key, _) in &fields {
-                    if !index.contains_key(key) {
-                        index.insert(key.clone(), keys.len());
-                        keys.push(key.clone());
+                    if !index.contains_key(key.as_ref()) {
+                        index.insert(key.to_string(), keys.len());
+                        keys.push(key.to_string());
                     }
                 }
                 let (_, dropped) = object_cells(&fields, &index, keys.len());
@@ -375,17 +376,17 @@ impl RowSource for LinesSource {
 /// for a repeated key.
 #[allow(clippy::type_complexity)]
 pub(super) fn object_cells<'a>(
-    fields: &'a [(String, &'a RawValue)],
+    fields: &'a [(Cow<'a, str>, &'a RawValue)],
     index: &HashMap<String, usize>,
     width: usize,
 ) -> (Vec<Option<&'a RawValue>>, Vec<(&'a str, &'a RawValue)>) {
     let mut cells = vec![None; width];
     let mut dropped = Vec::new();
     for (key, value) in fields {
-        if let Some(&column) = index.get(key)
+        if let Some(&column) = index.get(key.as_ref())
             && let Some(earlier) = cells[column].replace(*value)
         {
-            dropped.push((key.as_str(), earlier));
+            dropped.push((key.as_ref(), earlier));
         }
     }
     (cells, dropped)
@@ -484,7 +485,7 @@ pub(super) fn compact(text: &str) -> String {
 
 /// An object's fields in file order, duplicates included, each value as its JSON text
 /// (serde_json's `Value` would sort the keys and turn numbers into floats).
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
 impl<'de> Deserialize<'de> for RawObject<'de> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<RawObject<'de>, D::Error> {
@@ -503,10 +504,41 @@ impl<'de> Visitor<'de> for RawObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
         let mut fields = Vec::new();
-        while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-            fields.push(entry);
+        while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+            fields.push((key, value));
         }
         Ok(RawObject(fields))
+    }
+}
+
+/// An object key, borrowed from the text unless it has escapes (no allocation per key).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(text.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(text)))
     }
 }
 

@@ -188,26 +188,28 @@ impl ArrayItems {
         let mut i = 0;
         let mut depth: u64 = 0;
         let mut in_string = false;
-        let mut escaped = false;
         loop {
             while self.start + i < self.end {
-                let byte = self.buf[self.start + i];
+                let rest = &self.buf[self.start + i..self.end];
                 if in_string {
-                    if escaped {
-                        escaped = false;
-                    } else if byte == b'\\' {
-                        escaped = true;
-                    } else if byte == b'"' {
-                        in_string = false;
+                    // Most bytes are inside strings: jump to the next quote or escape.
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        Some(at) if rest[at] == b'"' => {
+                            in_string = false;
+                            i += at + 1;
+                        }
+                        // An escape: skip the escaped byte (maybe past the buffer's end).
+                        Some(at) => i += at + 2,
+                        None => i += rest.len(),
                     }
-                } else {
-                    match byte {
-                        b'"' => in_string = true,
-                        b'[' | b'{' => depth += 1,
-                        b']' | b'}' if depth > 0 => depth -= 1,
-                        b',' | b']' | b'}' if depth == 0 => return Ok(Some(i)),
-                        _ => {}
-                    }
+                    continue;
+                }
+                match rest[0] {
+                    b'"' => in_string = true,
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' if depth > 0 => depth -= 1,
+                    b',' | b']' | b'}' if depth == 0 => return Ok(Some(i)),
+                    _ => {}
                 }
                 i += 1;
             }
@@ -291,11 +293,13 @@ fn columns(path: &Path) -> Result<ColumnsRead> {
             Next::End => break,
             Next::Invalid(why) => return Ok(Err(why)),
         };
-        let raw = match serde_json::from_str::<&RawValue>(text) {
-            Ok(raw) => raw,
+        let item = match Item::parse(text) {
+            Ok(item) => item,
             Err(err) => return Ok(Err(format!("item {} is not valid JSON ({err})", row + 1))),
         };
-        if row == 0 && text.starts_with('[') {
+        if row == 0 && let Item::Other(raw) = &item
+            && raw.get().starts_with('[')
+        {
             columns.shape = Shape::Arrays;
             match header(raw, &mut columns) {
                 Ok(()) => {}
@@ -310,12 +314,12 @@ fn columns(path: &Path) -> Result<ColumnsRead> {
         } else {
             row
         };
-        match (columns.shape, Item::from_raw(raw)) {
+        match (columns.shape, item) {
             (Shape::Objects, Item::Object(fields)) => {
                 for (key, _) in &fields {
-                    if !columns.index.contains_key(key) {
-                        columns.index.insert(key.clone(), columns.keys.len());
-                        columns.keys.push(key.clone());
+                    if !columns.index.contains_key(key.as_ref()) {
+                        columns.index.insert(key.to_string(), columns.keys.len());
+                        columns.keys.push(key.to_string());
                     }
                 }
                 let (_, dropped) = object_cells(&fields, &columns.index, columns.keys.len());
@@ -325,15 +329,22 @@ fn columns(path: &Path) -> Result<ColumnsRead> {
                         .map(|(key, value)| duplicate_key_issue(data_row, key, value)),
                 );
             }
-            (Shape::Objects, _) => {
+            (Shape::Objects, Item::Other(raw)) => {
                 columns.not_rows.push(data_row);
                 columns.issues.push(not_object_issue(data_row, raw));
             }
-            (Shape::Arrays, _) if text.starts_with('[') => {}
-            (Shape::Arrays, _) => {
+            (Shape::Arrays, Item::Other(raw)) if raw.get().starts_with('[') => {}
+            (Shape::Arrays, Item::Other(raw)) => {
                 columns.not_rows.push(data_row);
                 columns.issues.push(not_array_issue(data_row, raw));
             }
+            (Shape::Arrays, Item::Object(_)) => {
+                columns.not_rows.push(data_row);
+                if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
+                    columns.issues.push(not_array_issue(data_row, raw));
+                }
+            }
+            (_, Item::Invalid) => {}
         }
     }
     if row == 0 {
@@ -432,8 +443,7 @@ impl RowSource for ArraySource {
             return Ok(false);
         };
         record.clear();
-        let raw = serde_json::from_str::<&RawValue>(text).ok();
-        match (self.shape, raw.map(Item::from_raw)) {
+        match (self.shape, Item::parse(text).ok()) {
             (Shape::Objects, Some(Item::Object(fields))) => {
                 push_cells(record, &object_cells(&fields, &self.index, self.width).0)
             }
