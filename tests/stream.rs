@@ -206,10 +206,19 @@ fn a_big_json_array_streams_with_every_value_exact() {
             // One item bigger than the reader's buffer.
             let long = "x".repeat(3 << 20);
             write!(json, "{{\"id\": {i}, \"note\": \"{long}\"}}").unwrap();
-            expected.push(format!("{i}|~|~|{long}|~|~|~"));
+            expected.push(format!("{i}|~|~|{long}|~|~|~|~"));
             continue;
         }
-        expected.push(json_item(i, &mut json));
+        let mut row = json_item(i, &mut json);
+        if i == 9_000 {
+            // A key first seen after the first 1,000 items is a column too.
+            json.pop();
+            json.push_str(", \"late\": \"here\"}");
+            row.push_str("|here");
+        } else {
+            row.push_str("|~");
+        }
+        expected.push(row);
     }
     json.push_str("\n]\n");
     assert!(json.len() > 4 << 20, "crosses the 1 MB buffer several times");
@@ -235,7 +244,8 @@ fn a_big_json_array_streams_with_every_value_exact() {
             "note TEXT",
             "nested TEXT",
             "flag TEXT",
-            "missing TEXT"
+            "missing TEXT",
+            "late TEXT"
         ]
     );
     assert_eq!(
@@ -244,6 +254,28 @@ fn a_big_json_array_streams_with_every_value_exact() {
             "SELECT json_extract(elaboration, '$.json_shape') FROM orchestration_session_entry"
         ),
         [Some("json".to_string())]
+    );
+
+    // Issues of items after the first 1,000 are found too, when no new key appears.
+    let mut late = String::from("[");
+    for i in 1..=3_000 {
+        let item = match i {
+            2_000 => "{\"id\": 1, \"id\": 2}".to_string(),
+            2_500 => "7".to_string(),
+            _ => format!("{{\"id\": {i}}}"),
+        };
+        late.push_str(&item);
+        late.push(if i < 3_000 { ',' } else { ']' });
+    }
+    let late_path = dir.path().join("late.json");
+    std::fs::write(&late_path, late).unwrap();
+    let db = dir.path().join("late.db");
+    assert_status(&ingest(&db, &[text(&late_path)]), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM late"), 3_000);
+    assert_eq!(count(&db, "SELECT id FROM late WHERE rowid = 2000"), 2);
+    assert_eq!(
+        issues_of(&db, "%late.json"),
+        ["Duplicate Header|2000|1|warning", "Format Mismatch|2500|7|error"]
     );
 }
 

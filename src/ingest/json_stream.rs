@@ -229,26 +229,48 @@ enum Shape {
     Arrays,
 }
 
-/// The table of a `.json` file holding one top-level array, read as a stream. None when the
-/// file is not a valid JSON array (with where it stops being one): the caller decides.
+/// Items whose keys are taken as the columns before the whole array is scanned: when no later
+/// object has another key (the usual case), the scan also gathers the items' issues and the
+/// array is read twice, not three times.
+const KEYS_SAMPLE: i64 = 1_000;
+
+/// The table of a `.json` file holding one top-level array, read as a stream. Err: the file
+/// is not a valid JSON array (where it stops being one); the caller decides.
 pub fn prepare_array(
     path: &Path,
     base_name: &str,
 ) -> Result<std::result::Result<Result<Table, FileProblem>, String>> {
-    let columns = match columns(path)? {
+    let sampled = match read_columns(path, KEYS_SAMPLE)? {
         Ok(Ok(columns)) => columns,
         Ok(Err(problem)) => return Ok(Ok(Err(problem))),
         Err(invalid) => return Ok(Err(invalid)),
     };
-    let mut pass1 = ArraySource::open(path, &columns)?;
-    let ScanOutcome::Done(mut scan) = scan(&mut pass1, false)? else {
+    let mut pass1 = ArraySource::open(path, &sampled)?;
+    pass1.check = (!sampled.complete).then(|| sampled.without_item_issues());
+    let mut outcome = scan(&mut pass1, false)?;
+    let columns = match pass1.check.take() {
+        None => sampled,
+        Some(checked) if !checked.grew => checked,
+        Some(_) => {
+            // A later object has a key the sample lacks: learn them all, then scan again.
+            let columns = match read_columns(path, i64::MAX)? {
+                Ok(Ok(columns)) => columns,
+                Ok(Err(problem)) => return Ok(Ok(Err(problem))),
+                Err(invalid) => return Ok(Err(invalid)),
+            };
+            outcome = scan(&mut ArraySource::open(path, &columns)?, false)?;
+            columns
+        }
+    };
+    let ScanOutcome::Done(mut scan) = outcome else {
         return Ok(Ok(Err(FileProblem::new(
             IssueKind::EmptyFile,
             "the JSON holds no rows",
             "send the file with its data",
         ))));
     };
-    let mut issues = columns.issues.clone();
+    let mut issues = columns.header_issues.clone();
+    issues.extend(columns.issues.iter().cloned());
     issues.extend(
         scan.issues
             .into_iter()
@@ -265,101 +287,139 @@ pub fn prepare_array(
     Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(|table| Ok(Ok(table)))
 }
 
-/// What the first read of the array learns: the columns, and the issues of each item.
+/// What a read of the array learns: the columns, and the issues of each item.
+#[derive(Clone)]
 struct Columns {
     shape: Shape,
     keys: Vec<String>,
     index: HashMap<String, usize>,
+    /// Non-string header cells (arrays of arrays).
+    header_issues: Vec<Issue>,
+    /// Issues of items: repeated keys, items not of the array's shape.
     issues: Vec<Issue>,
     /// Rows that are not of the array's shape (reported already; their blank row is not).
     not_rows: Vec<i64>,
+    /// Every item was read (not only a sample).
+    complete: bool,
+    /// An object had a key that is not a column (when the columns were fixed).
+    grew: bool,
 }
 
-type ColumnsRead = std::result::Result<Result<Columns, FileProblem>, String>;
-
-fn columns(path: &Path) -> Result<ColumnsRead> {
-    let mut items = ArrayItems::open(path)?;
-    let mut columns = Columns {
-        shape: Shape::Objects,
-        keys: Vec::new(),
-        index: HashMap::new(),
-        issues: Vec::new(),
-        not_rows: Vec::new(),
-    };
-    let mut row: i64 = 0;
-    loop {
-        let text = match items.next_item()? {
-            Next::Item(text) => text,
-            Next::End => break,
-            Next::Invalid(why) => return Ok(Err(why)),
-        };
-        let item = match Item::parse(text) {
-            Ok(item) => item,
-            Err(err) => return Ok(Err(format!("item {} is not valid JSON ({err})", row + 1))),
-        };
-        if row == 0 && let Item::Other(raw) = &item
-            && raw.get().starts_with('[')
-        {
-            columns.shape = Shape::Arrays;
-            match header(raw, &mut columns) {
-                Ok(()) => {}
-                Err(problem) => return Ok(Ok(Err(problem))),
-            }
-            row = 1;
-            continue;
+impl Columns {
+    /// The same columns, to gather the issues of every item again.
+    fn without_item_issues(&self) -> Columns {
+        Columns {
+            issues: Vec::new(),
+            not_rows: Vec::new(),
+            ..self.clone()
         }
-        row += 1;
-        let data_row = if columns.shape == Shape::Arrays {
-            row - 1
-        } else {
-            row
-        };
-        match (columns.shape, item) {
+    }
+
+    /// Notes the issues of data row `row` (and its keys, when `learn`).
+    fn observe(&mut self, row: i64, item: &Item, text: &str, learn: bool) {
+        match (self.shape, item) {
             (Shape::Objects, Item::Object(fields)) => {
-                for (key, _) in &fields {
-                    if !columns.index.contains_key(key.as_ref()) {
-                        columns.index.insert(key.to_string(), columns.keys.len());
-                        columns.keys.push(key.to_string());
+                for (key, _) in fields {
+                    if !self.index.contains_key(key.as_ref()) {
+                        if !learn {
+                            self.grew = true;
+                            continue;
+                        }
+                        self.index.insert(key.to_string(), self.keys.len());
+                        self.keys.push(key.to_string());
                     }
                 }
-                let (_, dropped) = object_cells(&fields, &columns.index, columns.keys.len());
-                columns.issues.extend(
+                let (_, dropped) = object_cells(fields, &self.index, self.keys.len());
+                self.issues.extend(
                     dropped
                         .into_iter()
-                        .map(|(key, value)| duplicate_key_issue(data_row, key, value)),
+                        .map(|(key, value)| duplicate_key_issue(row, key, value)),
                 );
             }
             (Shape::Objects, Item::Other(raw)) => {
-                columns.not_rows.push(data_row);
-                columns.issues.push(not_object_issue(data_row, raw));
+                self.not_rows.push(row);
+                self.issues.push(not_object_issue(row, raw));
             }
             (Shape::Arrays, Item::Other(raw)) if raw.get().starts_with('[') => {}
             (Shape::Arrays, Item::Other(raw)) => {
-                columns.not_rows.push(data_row);
-                columns.issues.push(not_array_issue(data_row, raw));
+                self.not_rows.push(row);
+                self.issues.push(not_array_issue(row, raw));
             }
             (Shape::Arrays, Item::Object(_)) => {
-                columns.not_rows.push(data_row);
+                self.not_rows.push(row);
                 if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
-                    columns.issues.push(not_array_issue(data_row, raw));
+                    self.issues.push(not_array_issue(row, raw));
                 }
             }
             (_, Item::Invalid) => {}
         }
     }
-    if row == 0 {
+}
+
+type ColumnsRead = std::result::Result<Result<Columns, FileProblem>, String>;
+
+/// Reads the first `limit` data items (or all) for the columns and the items' issues.
+fn read_columns(path: &Path, limit: i64) -> Result<ColumnsRead> {
+    let mut items = ArrayItems::open(path)?;
+    let mut columns = Columns {
+        shape: Shape::Objects,
+        keys: Vec::new(),
+        index: HashMap::new(),
+        header_issues: Vec::new(),
+        issues: Vec::new(),
+        not_rows: Vec::new(),
+        complete: false,
+        grew: false,
+    };
+    let mut items_read: i64 = 0;
+    let mut row: i64 = 0;
+    loop {
+        if row >= limit {
+            break;
+        }
+        let text = match items.next_item()? {
+            Next::Item(text) => text,
+            Next::End => {
+                columns.complete = true;
+                break;
+            }
+            Next::Invalid(why) => return Ok(Err(why)),
+        };
+        items_read += 1;
+        let item = match Item::parse(text) {
+            Ok(item) => item,
+            Err(err) => return Ok(Err(format!("item {items_read} is not valid JSON ({err})"))),
+        };
+        if items_read == 1
+            && let Item::Other(raw) = &item
+            && raw.get().starts_with('[')
+        {
+            columns.shape = Shape::Arrays;
+            if let Err(problem) = header(raw, &mut columns) {
+                return Ok(Ok(Err(problem)));
+            }
+            continue;
+        }
+        row += 1;
+        columns.observe(row, &item, text, true);
+    }
+    if items_read == 0 && columns.complete {
         return Ok(Ok(Err(FileProblem::new(
             IssueKind::UnsupportedFormat,
             "the JSON array is empty: it has no columns and no rows",
             "write a JSON array of objects, or of arrays with the header first",
         ))));
     }
-    if columns.keys.is_empty() {
+    if columns.keys.is_empty() && (columns.complete || columns.shape == Shape::Arrays) {
         return Ok(Ok(Err(FileProblem::new(
             IssueKind::UnsupportedFormat,
             "the JSON holds no objects with keys, so it has no columns",
             "write a JSON array of objects, or one object per line",
         ))));
+    }
+    if columns.keys.is_empty() {
+        // No object among the sampled items: only all of them can tell.
+        return read_columns(path, i64::MAX);
     }
     Ok(Ok(Ok(columns)))
 }
@@ -377,7 +437,7 @@ fn header(raw: &RawValue, columns: &mut Columns) -> std::result::Result<(), File
     for (position, cell) in cells.iter().enumerate() {
         let name = cell_text(cell);
         if !cell.get().starts_with('"') {
-            columns.issues.push(
+            columns.header_issues.push(
                 Issue::new(
                     IssueKind::FormatMismatch,
                     format!(
@@ -414,6 +474,10 @@ struct ArraySource {
     header: Option<ByteRecord>,
     index: HashMap<String, usize>,
     width: usize,
+    /// Data rows read.
+    row: i64,
+    /// The columns whose items' issues this read gathers (pass 1 after a sample).
+    check: Option<Columns>,
 }
 
 impl ArraySource {
@@ -429,6 +493,8 @@ impl ArraySource {
             header: Some(ByteRecord::from(columns.keys.clone())),
             index: columns.index.clone(),
             width: columns.keys.len(),
+            row: 0,
+            check: None,
         })
     }
 }
@@ -443,7 +509,12 @@ impl RowSource for ArraySource {
             return Ok(false);
         };
         record.clear();
-        match (self.shape, Item::parse(text).ok()) {
+        self.row += 1;
+        let item = Item::parse(text).ok();
+        if let (Some(check), Some(item)) = (self.check.as_mut(), &item) {
+            check.observe(self.row, item, text, false);
+        }
+        match (self.shape, item) {
             (Shape::Objects, Some(Item::Object(fields))) => {
                 push_cells(record, &object_cells(&fields, &self.index, self.width).0)
             }
