@@ -1,6 +1,6 @@
-"""Generates the benchmark's data: a 10-column CSV, many small CSVs, and an xlsx.
+"""Generates the benchmark's data: a 10-column CSV, many small CSVs, an xlsx, a JSON array.
 
-Usage: python3 gen.py csv OUT ROWS | small DIR FILES ROWS | xlsx OUT ROWS
+Usage: python3 gen.py csv OUT ROWS | small DIR FILES ROWS | xlsx OUT ROWS | json OUT ITEMS
 Deterministic (seeded), so every run compares the same files.
 """
 import csv
@@ -39,6 +39,22 @@ def write_csv(path, n, seed=7):
         w.writerows(rows(n, seed))
 
 
+def write_json(path, n):
+    """A top-level array of objects with 8 fields (the CSV's first 8 columns), one per line."""
+    import json
+
+    keys = [json.dumps(k) for k in HEADER[:8]]
+    with open(path, "w") as f:
+        f.write("[\n")
+        for i, row in enumerate(rows(n)):
+            # Numbers as JSON numbers, the rest as strings.
+            values = [str(row[0]), json.dumps(row[1]), str(row[2]), row[3], json.dumps(row[4]),
+                      json.dumps(row[5]), json.dumps(row[6]), str(row[7])]
+            item = ", ".join(f"{k}: {v}" for k, v in zip(keys, values))
+            f.write(("" if i == 0 else ",\n") + "{" + item + "}")
+        f.write("\n]\n")
+
+
 def main():
     kind = sys.argv[1]
     if kind == "csv":
@@ -57,6 +73,8 @@ def main():
         for r, row in enumerate(rows(int(sys.argv[3])), start=1):
             sheet.write_row(r, 0, row)
         book.close()
+    elif kind == "json":
+        write_json(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(__doc__)
 

@@ -2,24 +2,12 @@
 //! batches (1,024 rows) and the JSON reader's 1 MB buffer keep every cell's text; JSON arrays
 //! of arrays load with their first array as the header, and their bad forms give issues.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Output;
 
-use common::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
-fn ingest(db: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["ingest", "--no-progress"];
-    all.extend_from_slice(args);
-    run(db, &all)
-}
-
-fn text(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use crate::common::*;
 
 /// Every cell of a table as text (`~` for NULL), rows in rowid order, cells joined by `|`.
 fn cells(db: &Path, table: &str) -> Vec<String> {

@@ -3,23 +3,29 @@
 //!
 //! Each format is a [`source::RowSource`] (delimited text, workbook sheet, JSON). Every table
 //! is read twice: pass 1 ([`scan`]) finds the header, structural problems and each column's
-//! lossless type; pass 2 streams the rows into the table ([`crate::load`]) in one transaction,
+//! lossless type; pass 2 streams the rows into the table ([`load`]) in one transaction,
 //! with a parser thread feeding the inserting thread.
 
 mod delimited;
+mod digest;
 mod encoding;
+mod entry;
 mod excel;
+mod format;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod infer;
 mod inputs;
 mod json;
 mod json_stream;
+mod load;
 pub mod naming;
 mod progress;
 mod run;
 mod scan;
 pub(crate) mod source;
+mod summary;
 mod xlsx_stream;
 
 use std::any::Any;
@@ -30,6 +36,7 @@ use serde::Serialize;
 
 use crate::state::{Issue, Session};
 
+pub use format::Format;
 pub use run::ingest;
 
 /// The SQL type a loaded column is declared with.
@@ -160,7 +167,7 @@ pub struct NoHook;
 impl EntryHook for NoHook {}
 
 /// What to do when the target table already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IfExists {
     /// Drop and create it again in the same transaction (readers see old or new, never half).
