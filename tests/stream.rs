@@ -72,10 +72,16 @@ fn write_sheet(sheet: &mut Worksheet, date: &Format) -> Vec<String> {
             .unwrap();
         sheet.write_number(row, 1, i).unwrap();
         sheet.write_number(row, 2, f64::from(i) + 0.25).unwrap();
-        sheet.write_string(row, 3, format!("name {} | x", i % 700)).unwrap();
-        sheet.write_boolean(row, 4, i % 3 == 0).unwrap();
-        sheet.write_datetime_with_format(row, 5, &day, date).unwrap();
-        sheet.write_datetime_with_format(row, 6, &stamp, date).unwrap();
+        sheet
+            .write_string(row, 3, format!("name {} | x", i % 700))
+            .unwrap();
+        sheet.write_boolean(row, 4, i.is_multiple_of(3)).unwrap();
+        sheet
+            .write_datetime_with_format(row, 5, &day, date)
+            .unwrap();
+        sheet
+            .write_datetime_with_format(row, 6, &stamp, date)
+            .unwrap();
         let formula = Formula::new(format!("=B{}*2", row + 1)).set_result((2 * i).to_string());
         sheet.write_formula(row, 7, formula).unwrap();
         // Midnight is a date alone.
@@ -87,7 +93,7 @@ fn write_sheet(sheet: &mut Worksheet, date: &Format) -> Vec<String> {
             "{i}|{}|name {} | x|{}|2024-{:02}-{:02}|2023-06-{:02}{time}|{}",
             f64::from(i) + 0.25,
             i % 700,
-            if i % 3 == 0 { "TRUE" } else { "FALSE" },
+            if i.is_multiple_of(3) { "TRUE" } else { "FALSE" },
             1 + i % 12,
             1 + i % 28,
             1 + i % 28,
@@ -166,16 +172,16 @@ fn json_item(i: usize, out: &mut String) -> String {
     let nested = format!("{{\"k\": [{i}, \"a]b,c}}\", {{\"z\": null}}]}}");
     let amount = format!("{i}.10");
     let note = format!("line \\\"{i}\\\" \\\\ end ] }} ,");
-    let sep = if i % 2 == 0 { "\n  " } else { "" };
+    let sep = if i.is_multiple_of(2) { "\n  " } else { "" };
     write!(
         out,
         "{{{sep}\"id\": {i},{sep}\"amount\":{amount} , \"big\": 1234567890123456789012{i}, \"note\": \"{note}\", \"nested\": {nested}, \"flag\": {}, \"missing\": null}}",
-        i % 2 == 0
+        i.is_multiple_of(2)
     )
     .unwrap();
     format!(
         "{i}|{amount}|1234567890123456789012{i}|line \"{i}\" \\ end ] }} ,|{{\"k\":[{i},\"a]b,c}}\",{{\"z\":null}}]}}|{}|~",
-        i % 2 == 0
+        i.is_multiple_of(2)
     )
 }
 
@@ -185,10 +191,10 @@ fn a_big_json_array_streams_with_every_value_exact() {
     let path = dir.path().join("items.json");
     let mut json = String::from("\u{feff} [\n");
     let mut expected = Vec::new();
-    let items = 12_000;
+    let items: usize = 12_000;
     for i in 1..=items {
         if i > 1 {
-            json.push_str(if i % 3 == 0 { ",\n" } else { " , " });
+            json.push_str(if i.is_multiple_of(3) { ",\n" } else { " , " });
         }
         if i == 7_000 {
             // One item bigger than the reader's buffer.
@@ -209,7 +215,10 @@ fn a_big_json_array_streams_with_every_value_exact() {
         expected.push(row);
     }
     json.push_str("\n]\n");
-    assert!(json.len() > 4 << 20, "crosses the 1 MB buffer several times");
+    assert!(
+        json.len() > 4 << 20,
+        "crosses the 1 MB buffer several times"
+    );
     std::fs::write(&path, &json).unwrap();
 
     let db = dir.path().join("rssd.db");
@@ -263,7 +272,10 @@ fn a_big_json_array_streams_with_every_value_exact() {
     assert_eq!(count(&db, "SELECT id FROM late WHERE rowid = 2000"), 2);
     assert_eq!(
         issues_of(&db, "%late.json"),
-        ["Duplicate Header|2000|1|warning", "Format Mismatch|2500|7|error"]
+        [
+            "Duplicate Header|2000|1|warning",
+            "Format Mismatch|2500|7|error"
+        ]
     );
 }
 
@@ -327,7 +339,10 @@ fn a_json_array_of_arrays_loads_with_its_first_array_as_the_header() {
     issues.sort();
     assert_eq!(issues.len(), 3, "{issues:?}");
     assert!(issues[0].starts_with("Blank Header|"), "{issues:?}");
-    assert_eq!(issues[1..], ["Format Mismatch||1|error", "Format Mismatch||null|error"]);
+    assert_eq!(
+        issues[1..],
+        ["Format Mismatch||1|error", "Format Mismatch||null|error"]
+    );
 
     // Only a header: a table with no rows.
     let header_only = write("header_only.json", r#"[["a", "b"]]"#);

@@ -104,15 +104,7 @@ pub fn range_table(sheet: &str, range: &Range<Data>, stem: &str) -> Result<Optio
     facts.insert("sheet".into(), Value::from(sheet));
     let rows = Box::new(MemorySource::new(records));
     let base_name = format!("{stem}_{sheet}");
-    Table::new(
-        Some(sheet.to_string()),
-        &base_name,
-        facts,
-        scan,
-        true,
-        rows,
-    )
-    .map(Some)
+    Table::new(Some(sheet.to_string()), &base_name, facts, scan, true, rows).map(Some)
 }
 
 /// A cell as text (empty for an empty cell).

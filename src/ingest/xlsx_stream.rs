@@ -65,14 +65,7 @@ pub fn sheet_table<RS: Read + Seek>(
     facts.insert("sheet".into(), Value::from(sheet));
     let rows = Box::new(SpillSource::open(&spill)?);
     let base_name = format!("{stem}_{sheet}");
-    let table = Table::new(
-        Some(sheet.to_string()),
-        &base_name,
-        facts,
-        scan,
-        true,
-        rows,
-    )?;
+    let table = Table::new(Some(sheet.to_string()), &base_name, facts, scan, true, rows)?;
     Ok(SheetRead::Table(Box::new(table)))
 }
 
