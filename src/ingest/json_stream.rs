@@ -20,7 +20,7 @@ use csv::ByteRecord;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::json::{
+use super::json_item::{
     Item, cell_text, compact, duplicate_key_issue, issues_cover_row, not_object_issue,
     object_cells, push_cells,
 };

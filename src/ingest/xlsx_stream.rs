@@ -1,7 +1,7 @@
 //! xlsx/xlsm sheets as a stream of cells, in memory bounded by a batch rather than the sheet.
 //!
 //! One read of the sheet's XML (calamine's cell reader) turns each cell into its text with
-//! the same rules as [`super::excel::cell_text`] and spills the non-empty cells, row by row,
+//! the same rules as [`super::cell_text`] and spills the non-empty cells, row by row,
 //! to an anonymous temporary file. The sheet's bounds (the rectangle of its non-empty cells,
 //! as calamine's `worksheet_range` gives it) are known at the end of that read; pass 1 (the
 //! scan) and pass 2 (the load) then read the spill file, each as rows of that rectangle:
@@ -10,18 +10,17 @@
 //! table whole) and one row.
 //!
 //! A sheet whose rows are stored out of order (never written so by Excel or the usual
-//! writers, but legal) is read whole instead, through `worksheet_range`, so that it loads
-//! exactly as before.
+//! writers, but legal) is left to the caller, which reads it whole through `worksheet_range`.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
+use calamine::{Data, DataRef, Xlsx, XlsxError};
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::excel::{cell_text, range_table};
+use super::cell_text::cell_text;
 use super::scan::{ScanOutcome, scan};
 use super::source::{RowSource, Table};
 use crate::Result;
@@ -34,39 +33,32 @@ pub enum SheetRead {
 }
 
 /// Reads sheet `sheet` of `workbook` (pass 1 done) with its rows spilled to a temporary file.
+/// None when its rows are out of order (the caller then reads it whole).
 pub fn sheet_table<RS: Read + Seek>(
     workbook: &mut Xlsx<RS>,
     sheet: &str,
     stem: &str,
-) -> Result<SheetRead> {
+) -> Result<Option<SheetRead>> {
     let spill = match spill_sheet(workbook, sheet)? {
         Ok(Some(spill)) => spill,
-        Ok(None) => return Ok(SheetRead::Empty),
-        Err(SpillError::OutOfOrder) => {
-            return Ok(match workbook.worksheet_range(sheet) {
-                Ok(range) => match range_table(sheet, &range, stem)? {
-                    Some(table) => SheetRead::Table(Box::new(table)),
-                    None => SheetRead::Empty,
-                },
-                Err(err) => SheetRead::Unreadable(calamine::Error::Xlsx(err).to_string()),
-            });
-        }
+        Ok(None) => return Ok(Some(SheetRead::Empty)),
+        Err(SpillError::OutOfOrder) => return Ok(None),
         Err(SpillError::Xlsx(err)) => {
-            return Ok(SheetRead::Unreadable(
+            return Ok(Some(SheetRead::Unreadable(
                 calamine::Error::Xlsx(err).to_string(),
-            ));
+            )));
         }
     };
     let mut pass1 = SpillSource::open(&spill)?;
     let ScanOutcome::Done(scan) = scan(&mut pass1, false)? else {
-        return Ok(SheetRead::Empty);
+        return Ok(Some(SheetRead::Empty));
     };
     let mut facts = Map::new();
     facts.insert("sheet".into(), Value::from(sheet));
     let rows = Box::new(SpillSource::open(&spill)?);
     let base_name = format!("{stem}_{sheet}");
     let table = Table::new(Some(sheet.to_string()), &base_name, facts, scan, true, rows)?;
-    Ok(SheetRead::Table(Box::new(table)))
+    Ok(Some(SheetRead::Table(Box::new(table))))
 }
 
 /// The spilled cells of one sheet and the rectangle they span (0-based, inclusive).
