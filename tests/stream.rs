@@ -373,3 +373,77 @@ fn a_json_array_of_arrays_loads_with_its_first_array_as_the_header() {
         );
     }
 }
+
+/// A workbook written by hand (stored zip entries): rssd must not depend on a writer's habits.
+fn hand_written_xlsx(path: &Path, sheets: &[(&str, &str)]) {
+    use std::io::Write as _;
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let mut book = format!("<workbook xmlns=\"{main}\" xmlns:r=\"{rel}\"><sheets>");
+    let mut rels = String::from(
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+    );
+    for (i, (name, _)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        write!(
+            book,
+            "<sheet name=\"{name}\" sheetId=\"{n}\" r:id=\"rId{n}\"/>"
+        )
+        .unwrap();
+        write!(rels, "<Relationship Id=\"rId{n}\" Type=\"{rel}/worksheet\" Target=\"worksheets/sheet{n}.xml\"/>").unwrap();
+    }
+    book.push_str("</sheets></workbook>");
+    rels.push_str("</Relationships>");
+    let types = "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/></Types>";
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut entries = vec![
+        ("[Content_Types].xml".to_string(), types.to_string()),
+        ("xl/workbook.xml".to_string(), book),
+        ("xl/_rels/workbook.xml.rels".to_string(), rels),
+    ];
+    for (i, (_, rows)) in sheets.iter().enumerate() {
+        entries.push((
+            format!("xl/worksheets/sheet{}.xml", i + 1),
+            format!("<worksheet xmlns=\"{main}\"><sheetData>{rows}</sheetData></worksheet>"),
+        ));
+    }
+    for (name, body) in entries {
+        zip.start_file(name, stored).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn cells_and_rows_out_of_order_load_as_calamine_ranges_place_them() {
+    let s = |cell: &str, text: &str| {
+        format!("<c r=\"{cell}\" t=\"inlineStr\"><is><t>{text}</t></is></c>")
+    };
+    let header = format!(
+        "<row r=\"1\">{}{}{}</row>",
+        s("A1", "id"),
+        s("B1", "name"),
+        s("C1", "n")
+    );
+    // Cells out of column order, and C2 given twice (the last one counts).
+    let ann = format!(
+        "<row r=\"2\"><c r=\"C2\"><v>9</v></c><c r=\"A2\"><v>1</v></c>{}<c r=\"C2\"><v>2.5</v></c></row>",
+        s("B2", "Ann")
+    );
+    let bob = format!(
+        "<row r=\"3\"><c r=\"A3\"><v>2</v></c>{}<c r=\"C3\" t=\"b\"><v>1</v></c></row>",
+        s("B3", "Bob")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("order.xlsx");
+    let in_order = format!("{header}{ann}{bob}");
+    let rows_reversed = format!("{bob}{ann}{header}");
+    hand_written_xlsx(&path, &[("Cells", &in_order), ("Rows", &rows_reversed)]);
+    let db = dir.path().join("rssd.db");
+    assert_status(&ingest(&db, &[text(&path)]), 0);
+    for table in ["order_cells", "order_rows"] {
+        assert_eq!(cells(&db, table), ["1|Ann|2.5", "2|Bob|TRUE"], "{table}");
+    }
+}
