@@ -66,7 +66,7 @@ measure() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $BOOK ($(du -m "$BOOK" | cut -f1) MB), $ITEMS ($(du -m "$ITEMS" | cut -f1) MB)"
+echo "data: $BOOK ($(du -mL "$BOOK" | cut -f1) MB), $ITEMS ($(du -mL "$ITEMS" | cut -f1) MB)"
 echo
 
 rm -f x-rssd.db* x-polars.db
@@ -82,12 +82,13 @@ T_DJ=$WALL C_DJ=$CPU M_DJ=$RSS
 echo
 echo "xlsx: rssd/polars wall $(ratio "$T_RX" "$T_PX")x (goal <= 0.7), cpu $(ratio "$C_RX" "$C_PX")x; peak RSS rssd $M_RX MB (goal < 100), polars $M_PX MB"
 echo "json: rssd/duckdb wall $(ratio "$T_RJ" "$T_DJ")x (goal <= 0.8), cpu $(ratio "$C_RJ" "$C_DJ")x; peak RSS rssd $M_RJ MB, duckdb $M_DJ MB"
-echo "rows: rssd xlsx $(sqlite3 x-rssd.db 'SELECT count(*) FROM "'"${BOOK%.xlsx}"'_data"' 2>/dev/null || echo ?), json $(sqlite3 j-rssd.db 'SELECT count(*) FROM "'"${ITEMS%.json}"'"' 2>/dev/null || echo ?)"
+rows() { "$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$@" 2>/dev/null || echo "?"; }
+echo "rows loaded: xlsx rssd $(rows x-rssd.db "SELECT count(*) FROM \"book_${XLSX_ROWS}_data\""), polars $(rows x-polars.db 'SELECT count(*) FROM data'); json rssd $(rows j-rssd.db "SELECT count(*) FROM \"items_${JSON_ITEMS}\""), duckdb $(rows j-duckdb.db 'SELECT count(*) FROM items')"
 echo
 
 if [ "$BIG_JSON_ITEMS" != 0 ]; then
     rm -f big-rssd.db*
-    measure "rssd ingest json array $(du -m "$BIG" | cut -f1) MB" "$RSSD" -d big-rssd.db ingest --no-progress "$BIG"
+    measure "rssd ingest json array $(du -mL "$BIG" | cut -f1) MB" "$RSSD" -d big-rssd.db ingest --no-progress "$BIG"
     echo "   peak RSS $RSS MB (goal < 100)"
 fi
 rm -f o-rssd.db*

@@ -511,12 +511,26 @@ impl RowSource for ArraySource {
         record.clear();
         self.row += 1;
         let item = Item::parse(text).ok();
-        if let (Some(check), Some(item)) = (self.check.as_mut(), &item) {
+        let object = self.shape == Shape::Objects && matches!(item, Some(Item::Object(_)));
+        if let (Some(check), Some(item)) = (self.check.as_mut(), &item)
+            && !object
+        {
             check.observe(self.row, item, text, false);
         }
         match (self.shape, item) {
             (Shape::Objects, Some(Item::Object(fields))) => {
-                push_cells(record, &object_cells(&fields, &self.index, self.width).0)
+                let (cells, dropped) = object_cells(&fields, &self.index, self.width);
+                if let Some(check) = self.check.as_mut() {
+                    // The same as `observe`, from the one lookup of the keys.
+                    let placed = cells.iter().flatten().count() + dropped.len();
+                    check.grew |= placed < fields.len();
+                    check.issues.extend(
+                        dropped
+                            .into_iter()
+                            .map(|(key, value)| duplicate_key_issue(self.row, key, value)),
+                    );
+                }
+                push_cells(record, &cells)
             }
             (Shape::Arrays, Some(Item::Other(raw))) if raw.get().starts_with('[') => {
                 let cells: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
