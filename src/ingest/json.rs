@@ -6,8 +6,9 @@
 //! duplicate keys and number text as in the file). A key repeated in one object keeps its last
 //! value (as JavaScript and Python do) and raises a `Duplicate Header` warning that holds the
 //! value dropped. JSON Lines (`.ndjson`, `.jsonl`) are read a line at a time, three times
-//! (keys, scan, load), in flat memory; a `.json` file, or JSON Lines whose first item is not
-//! on one line, is read into memory whole.
+//! (keys, scan, load), in flat memory; a top-level array is streamed item by item
+//! ([`super::json_stream`]); one object, a small file that is not a valid array, or JSON Lines
+//! whose first item is not on one line, is read into memory whole.
 
 use std::collections::HashMap;
 use std::fs::File;
