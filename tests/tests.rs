@@ -36,5 +36,6 @@ mod orchestrate;
 mod release_build;
 mod report;
 mod serve;
+mod stream;
 mod validate;
 mod watch;

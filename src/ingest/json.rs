@@ -6,54 +6,28 @@
 //! duplicate keys and number text as in the file). A key repeated in one object keeps its last
 //! value (as JavaScript and Python do) and raises a `Duplicate Header` warning that holds the
 //! value dropped. JSON Lines (`.ndjson`, `.jsonl`) are read a line at a time, three times
-//! (keys, scan, load), in flat memory; a `.json` file, or JSON Lines whose first item is not
-//! on one line, is read into memory whole.
+//! (keys, scan, load), in flat memory; a top-level array is streamed item by item
+//! ([`super::json_stream`]); one object, a small file that is not a valid array, or JSON Lines
+//! whose first item is not on one line, is read into memory whole.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use csv::ByteRecord;
-use serde::Deserialize;
-use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::json_item::{
+    Item, RawObject, duplicate_key_issue, issues_cover_row, not_object_issue, object_cells,
+    push_cells,
+};
+use super::json_stream;
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, RowSource, SliceSource, Table};
 use crate::Result;
-use crate::state::{Issue, IssueKind, Severity};
-
-/// One item of the file: an object's fields as written, another JSON value, or a line that
-/// is not JSON (NDJSON only).
-enum Item<'a> {
-    Object(Vec<(String, &'a RawValue)>),
-    Other(&'a RawValue),
-    Invalid,
-}
-
-impl<'a> Item<'a> {
-    fn from_raw(raw: &'a RawValue) -> Item<'a> {
-        if raw.get().starts_with('{')
-            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(raw.get())
-        {
-            return Item::Object(fields);
-        }
-        Item::Other(raw)
-    }
-
-    /// One line of JSON Lines, parsed once when it is an object (the common case).
-    fn parse(text: &'a str) -> serde_json::Result<Item<'a>> {
-        if text.trim_start().starts_with('{')
-            && let Ok(RawObject(fields)) = serde_json::from_str::<RawObject<'a>>(text)
-        {
-            return Ok(Item::Object(fields));
-        }
-        serde_json::from_str::<&RawValue>(text).map(Item::Other)
-    }
-}
+use crate::state::{Issue, IssueKind};
 
 /// The table of a JSON file (pass 1 done), or why it has none.
 pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
@@ -63,6 +37,26 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         .is_some_and(|e| e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl"));
     if lines_by_name && let Some(table) = prepare_lines(path, base_name)? {
         return Ok(table);
+    }
+    if starts_with_bracket(path)? {
+        match json_stream::prepare_array(path, base_name)? {
+            Ok(table) => return Ok(table),
+            Err(invalid) if std::fs::metadata(path)?.len() > WHOLE_FILE_LIMIT => {
+                return Ok(Err(FileProblem::new(
+                    IssueKind::UnsupportedFormat,
+                    format!("the file starts as a JSON array but is not one: {invalid}"),
+                    "write a valid JSON array of objects, or one object per line",
+                )));
+            }
+            // A small file that is not a valid array is read as before (it may be JSON Lines
+            // whose lines are arrays, or broken anywhere): the same rows and issues as ever.
+            Err(_) => {}
+        }
+    } else if !lines_by_name && std::fs::metadata(path)?.len() > WHOLE_FILE_LIMIT {
+        // A big file that is not an array: JSON Lines whatever the name, a line at a time.
+        if let Some(table) = prepare_lines(path, base_name)? {
+            return Ok(table);
+        }
     }
     let bytes = std::fs::read(path)?;
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)) {
@@ -121,8 +115,8 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     for item in &rows {
         if let Item::Object(fields) = item {
             for (key, _) in fields {
-                if seen.insert(key.as_str()) {
-                    keys.push(key.clone());
+                if seen.insert(key.as_ref()) {
+                    keys.push(key.to_string());
                 }
             }
         }
@@ -186,6 +180,19 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
     Table::new(None, base_name, facts, scan, false, Box::new(source)).map(Ok)
 }
 
+/// Files up to this size that are neither a valid JSON array nor JSON Lines are read into
+/// memory whole (as they always were: the NDJSON reading of a broken array gives its issues);
+/// beyond it they are refused rather than read 8 times their size into memory.
+const WHOLE_FILE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// True when the file's first byte that is not whitespace (after a UTF-8 BOM) is `[`.
+fn starts_with_bracket(path: &Path) -> Result<bool> {
+    let mut head = Vec::with_capacity(4096);
+    File::open(path)?.take(4096).read_to_end(&mut head)?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['))
+}
+
 /// JSON Lines in flat memory: a first pass collects the keys and the issues of each line,
 /// then pass 1 and pass 2 read the lines again. None when the file is not plain JSON Lines
 /// (its first item is not on one line, it starts with `[`, it is not UTF-8, it has no keys):
@@ -209,9 +216,9 @@ fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, Fi
         match parsed {
             Ok(Item::Object(fields)) => {
                 for (key, _) in &fields {
-                    if !index.contains_key(key) {
-                        index.insert(key.clone(), keys.len());
-                        keys.push(key.clone());
+                    if !index.contains_key(key.as_ref()) {
+                        index.insert(key.to_string(), keys.len());
+                        keys.push(key.to_string());
                     }
                 }
                 let (_, dropped) = object_cells(&fields, &index, keys.len());
@@ -337,32 +344,6 @@ impl RowSource for LinesSource {
     }
 }
 
-/// An object's values by column (the last one where a key repeats), and the values dropped
-/// for a repeated key.
-#[allow(clippy::type_complexity)]
-fn object_cells<'a>(
-    fields: &'a [(String, &'a RawValue)],
-    index: &HashMap<String, usize>,
-    width: usize,
-) -> (Vec<Option<&'a RawValue>>, Vec<(&'a str, &'a RawValue)>) {
-    let mut cells = vec![None; width];
-    let mut dropped = Vec::new();
-    for (key, value) in fields {
-        if let Some(&column) = index.get(key)
-            && let Some(earlier) = cells[column].replace(*value)
-        {
-            dropped.push((key.as_str(), earlier));
-        }
-    }
-    (cells, dropped)
-}
-
-fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
-    for cell in cells {
-        record.push_field(cell.map_or(String::new(), cell_text).as_bytes());
-    }
-}
-
 fn invalid_line_issue(line: usize, row: i64, err: &serde_json::Error, text: &str) -> Issue {
     Issue::new(
         IssueKind::FormatMismatch,
@@ -374,117 +355,10 @@ fn invalid_line_issue(line: usize, row: i64, err: &serde_json::Error, text: &str
     .with("line", line)
 }
 
-fn not_object_issue(row: i64, raw: &RawValue) -> Issue {
-    Issue::new(
-        IssueKind::FormatMismatch,
-        format!("item {row} is not an object; its row is NULL"),
-    )
-    .row(row)
-    .invalid_value(compact(raw.get()))
-    .remediation("make every item a JSON object")
-}
-
-fn duplicate_key_issue(row: i64, key: &str, dropped: &RawValue) -> Issue {
-    Issue::new(
-        IssueKind::DuplicateHeader,
-        format!(
-            "key \"{key}\" appears more than once in item {row}; the last value is kept, the earlier one is in invalid_value"
-        ),
-    )
-    .row(row)
-    .column(key)
-    .invalid_value(compact(dropped.get()))
-    .severity(Severity::Warning)
-    .remediation("give each key once per object")
-}
-
 fn issues_rows(rows: &[Item]) -> Vec<i64> {
     rows.iter()
         .enumerate()
         .filter(|(_, v)| !matches!(v, Item::Object(_)))
         .map(|(i, _)| i as i64 + 1)
         .collect()
-}
-
-fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
-    issue.issue_type == IssueKind::BlankRow.issue_type()
-        && issue.row.is_some_and(|row| covered.contains(&row))
-}
-
-/// A JSON value as cell text: strings decoded, `null` empty, numbers and booleans as written,
-/// arrays and objects as compact JSON text.
-fn cell_text(raw: &RawValue) -> String {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()),
-        Some(b'[' | b'{') => compact(text),
-        _ if text == "null" => String::new(),
-        _ => text.to_string(),
-    }
-}
-
-/// JSON text without the whitespace between tokens; everything else as written.
-fn compact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// An object's fields in file order, duplicates included, each value as its JSON text
-/// (serde_json's `Value` would sort the keys and turn numbers into floats).
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<RawObject<'de>, D::Error> {
-        deserializer.deserialize_map(RawObjectVisitor)
-    }
-}
-
-struct RawObjectVisitor;
-
-impl<'de> Visitor<'de> for RawObjectVisitor {
-    type Value = RawObject<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
-        let mut fields = Vec::new();
-        while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-            fields.push(entry);
-        }
-        Ok(RawObject(fields))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compact_removes_only_whitespace_between_tokens() {
-        assert_eq!(
-            compact("{ \"a b\" : [1 , 2.50],\n \"c\\\" d\": \"x  y\" }"),
-            "{\"a b\":[1,2.50],\"c\\\" d\":\"x  y\"}"
-        );
-    }
 }

@@ -6,6 +6,7 @@
 //! lossless type; pass 2 streams the rows into the table ([`load`]) in one transaction,
 //! with a parser thread feeding the inserting thread.
 
+mod cell_text;
 mod delimited;
 mod digest;
 mod encoding;
@@ -18,6 +19,8 @@ pub mod fuzzing;
 pub mod infer;
 mod inputs;
 mod json;
+mod json_item;
+mod json_stream;
 mod load;
 pub mod naming;
 mod progress;
@@ -25,6 +28,7 @@ mod run;
 mod scan;
 pub(crate) mod source;
 mod summary;
+mod xlsx_stream;
 
 use std::any::Any;
 use std::collections::HashMap;
