@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod fleet;
 pub mod ingest;
 pub mod interrupt;
 mod load;

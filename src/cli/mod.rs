@@ -4,6 +4,7 @@
 mod ingest;
 mod init;
 mod issues;
+mod merge;
 mod orchestrate;
 mod report;
 mod sessions;
@@ -92,6 +93,8 @@ pub enum Command {
     Shell(shell::Args),
     /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
     Validate(validate::Args),
+    /// Merge device RSSDs into this one, by primary key, as a `merge` session.
+    Merge(merge::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -109,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
         Command::Shell(args) => shell::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Merge(args) => merge::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
