@@ -6,6 +6,7 @@ mod init;
 mod issues;
 mod merge;
 mod orchestrate;
+mod push;
 mod report;
 mod sessions;
 mod shell;
@@ -95,6 +96,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Merge device RSSDs into this one, by primary key, as a `merge` session.
     Merge(merge::Args),
+    /// Replicate the RSSD into PostgreSQL, incrementally, one transaction per session.
+    Push(push::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Shell(args) => shell::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Merge(args) => merge::run(&cli.global, args),
+        Command::Push(args) => push::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

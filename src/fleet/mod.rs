@@ -3,6 +3,10 @@
 
 pub mod merge;
 pub mod meta;
+mod pg_conn;
+mod pg_schema;
+pub mod pg_types;
+pub mod push;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,6 +14,8 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result};
 
 pub use merge::{CandidateOutcome, MergeOptions, MergeSummary, merge};
+pub use pg_conn::pgpass_lookup;
+pub use push::{PushOptions, PushSummary, PushedSession, push};
 
 /// What to do with a loaded table whose name is taken, at the destination, by a table with
 /// other columns.
