@@ -61,7 +61,11 @@ impl MergeSummary {
 }
 
 /// Why a candidate was not merged: the issue to record once its transaction rolled back.
-struct Refusal(Issue);
+struct Refusal(Box<Issue>);
+
+fn refuse(issue: Issue) -> Refusal {
+    Refusal(Box::new(issue))
+}
 
 impl From<Error> for Refusal {
     fn from(err: Error) -> Refusal {
@@ -69,7 +73,7 @@ impl From<Error> for Refusal {
             Error::Sqlite(sqlite) => describe_sqlite(sqlite),
             other => other.to_string(),
         };
-        Refusal(Issue::new(IssueKind::UnreadableFile, message))
+        refuse(Issue::new(IssueKind::UnreadableFile, message))
     }
 }
 
@@ -205,6 +209,7 @@ fn merge_candidate(
             outcome.rows_added = rows;
         }
         Err(Refusal(issue)) => {
+            let issue = *issue;
             let reason = issue.message.clone();
             session.issue(&issue.entry(&entry).with("candidate", shown.as_str()))?;
             session.entry_transition(&entry, FAILED, &reason)?;
@@ -242,7 +247,7 @@ fn merge_attached(
 ) -> Result<Added, Refusal> {
     let check: String = conn.query_row("PRAGMA rssd_candidate.quick_check(1)", [], |r| r.get(0))?;
     if check != "ok" {
-        return Err(Refusal(Issue::new(
+        return Err(refuse(Issue::new(
             IssueKind::UnreadableFile,
             format!("the candidate is corrupt (quick_check: {check})"),
         )));
@@ -304,7 +309,7 @@ fn check_orchestration_columns(
 ) -> Result<(), Refusal> {
     for required in ["orchestration_session", "orchestration_session_entry"] {
         if meta::columns(conn, CANDIDATE, required)?.is_empty() {
-            return Err(Refusal(Issue::new(
+            return Err(refuse(Issue::new(
                 IssueKind::MissingTable,
                 format!("not an RSSD: it has no {required} table"),
             )));
@@ -321,7 +326,7 @@ fn check_orchestration_columns(
                 format!("table {table} lacks column {missing}"),
             )
             .column(missing);
-            return Err(Refusal(issue));
+            return Err(refuse(issue));
         }
     }
     Ok(())
@@ -437,7 +442,7 @@ fn merge_loaded(
             TablesRule::Fail => {
                 let issue =
                     Issue::new(IssueKind::TableExists, format!("{differs} (--tables fail)"));
-                return Err(Refusal(issue));
+                return Err(refuse(issue));
             }
             TablesRule::Skip => {
                 skip_table(

@@ -32,10 +32,10 @@ pub fn connect(url: &str) -> Result<Client> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    if config.get_password().is_none() {
-        if let Some(password) = find_password(&config) {
-            config.password(password);
-        }
+    if config.get_password().is_none()
+        && let Some(password) = find_password(&config)
+    {
+        config.password(password);
     }
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config()?);
     let client = config.connect(tls).map_err(|err| {

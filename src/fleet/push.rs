@@ -228,10 +228,10 @@ fn check_existing(
     schema: &str,
 ) -> Result<()> {
     for table in tables {
-        if let Some(columns) = existing.get(&table.name) {
-            if !pg_schema::matches(table, columns) {
-                return Err(differs(schema, &table.name));
-            }
+        if let Some(columns) = existing.get(&table.name)
+            && !pg_schema::matches(table, columns)
+        {
+            return Err(differs(schema, &table.name));
         }
     }
     Ok(())
