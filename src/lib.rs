@@ -15,14 +15,12 @@
 //! # Ok::<(), rssd::Error>(())
 //! ```
 
-pub mod cli;
 pub mod error;
 pub mod fleet;
 pub mod ingest;
 pub mod interrupt;
 mod load;
 pub mod orchestrate;
-pub mod output;
 pub mod report;
 pub mod sql;
 pub mod state;

@@ -1,3 +1,7 @@
+//! The `rssd` binary: the command line over the `rssd` library. Only this binary knows clap.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    rssd::cli::main()
+    cli::main()
 }

@@ -19,16 +19,31 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{EXIT_ISSUES, EXIT_OK, Global, ReportOption, args_json};
-use crate::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
-use crate::output::{Listing, cell, write_json};
-use crate::validate::Validator;
+use super::options::{FailOn, ReportOption, ValidationArgs};
+use super::output::{Listing, cell, write_json};
+use super::{Global, args_json};
+use rssd::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
+use rssd::validate::Validator;
 
+/// `--if-exists`, onto the library's [`IfExists`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Never,
+pub enum IfExistsArg {
+    /// Drop and create it again in the same transaction (readers see old or new, never half).
+    Replace,
+    /// Add the rows when the columns are the same; otherwise an issue and no load.
+    Append,
+    /// Record an issue and skip the file.
+    Fail,
+}
+
+impl From<IfExistsArg> for IfExists {
+    fn from(arg: IfExistsArg) -> IfExists {
+        match arg {
+            IfExistsArg::Replace => IfExists::Replace,
+            IfExistsArg::Append => IfExists::Append,
+            IfExistsArg::Fail => IfExists::Fail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,8 +61,8 @@ pub struct Args {
     #[arg(long, default_value = "")]
     pub table_prefix: String,
     /// When the table exists: replace it, append to it (same columns), or fail.
-    #[arg(long, value_enum, default_value_t = IfExists::Replace)]
-    pub if_exists: IfExists,
+    #[arg(long, value_enum, default_value_t = IfExistsArg::Replace)]
+    pub if_exists: IfExistsArg,
     /// Load only walked or globbed files whose name (or relative path) matches.
     #[arg(long)]
     pub include: Vec<String>,
@@ -73,7 +88,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
     #[command(flatten)]
-    pub validation: super::validate::ValidationArgs,
+    pub validation: ValidationArgs,
     #[command(flatten)]
     pub report: ReportOption,
 }
@@ -93,14 +108,14 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     let db = global.open()?;
     let options = IngestOptions {
         table_prefix: args.table_prefix,
-        if_exists: args.if_exists,
+        if_exists: args.if_exists.into(),
         include: args.include,
         exclude: args.exclude,
         nature: args.nature,
         provenance_columns: args.provenance_columns,
         progress: !args.no_progress,
         rollback_journal_from_bytes: if args.exclusive_load {
-            crate::ingest::EXCLUSIVE_LOAD_FROM_BYTES
+            rssd::ingest::EXCLUSIVE_LOAD_FROM_BYTES
         } else {
             u64::MAX
         },
@@ -114,17 +129,9 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
         SummaryFormat::Table => print_table(&summary, &mut out)?,
     }
     args.report.write(&db, &summary.session_id)?;
-    Ok(exit_status(&summary, args.fail_on))
-}
-
-/// 1 when issues at or above `fail_on` were found, else 0.
-pub fn exit_status(summary: &IngestSummary, fail_on: FailOn) -> u8 {
-    let failing = match fail_on {
-        FailOn::Error => summary.issues_error,
-        FailOn::Warning => summary.issues_error + summary.issues_warning,
-        FailOn::Never => 0,
-    };
-    if failing > 0 { EXIT_ISSUES } else { EXIT_OK }
+    Ok(args
+        .fail_on
+        .exit_status(summary.issues_error as i64, summary.issues_warning as i64))
 }
 
 fn print_table(summary: &IngestSummary, out: &mut dyn Write) -> std::io::Result<()> {
@@ -144,7 +151,7 @@ fn print_table(summary: &IngestSummary, out: &mut dyn Write) -> std::io::Result<
             entry.state.clone(),
         ]);
     }
-    listing.write(crate::output::Format::Table, out)?;
+    listing.write(super::output::Format::Table, out)?;
     let mut tail = format!(
         "{} entries: {} tables loaded ({} rows)",
         summary.entries.len(),

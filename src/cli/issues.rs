@@ -14,10 +14,10 @@ use std::io::BufWriter;
 
 use anyhow::Result;
 
+use super::output::{Format, JsonArrayStream, RowStream, reader_went_away};
 use super::{EXIT_OK, Global};
-use crate::output::{Format, JsonArrayStream, RowStream, reader_went_away};
-use crate::state::issue_list::{IssueFilter, IssueRow, for_each_issue};
-use crate::state::{Severity, query};
+use rssd::state::issue_list::{IssueFilter, IssueRow, for_each_issue};
+use rssd::state::{Severity, query};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

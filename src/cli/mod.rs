@@ -5,7 +5,9 @@ mod ingest;
 mod init;
 mod issues;
 mod merge;
+mod options;
 mod orchestrate;
+mod output;
 mod push;
 mod report;
 mod sessions;
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::state::{DEFAULT_DB_PATH, OpenOptions, StateDb};
+use rssd::state::{DEFAULT_DB_PATH, OpenOptions, StateDb};
 
 /// Exit status: done and nothing at or above `--fail-on`.
 pub const EXIT_OK: u8 = 0;
@@ -69,7 +71,7 @@ impl Global {
     }
 
     /// Opens (creating or adopting) the state database.
-    pub fn open(&self) -> crate::Result<StateDb> {
+    pub fn open(&self) -> rssd::Result<StateDb> {
         StateDb::open(&self.state_db, &self.open_options())
     }
 }
@@ -104,7 +106,7 @@ pub enum Command {
 /// one-line reason on standard error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::interrupt::install();
+    rssd::interrupt::install();
     let outcome = match cli.command {
         Command::Init(args) => init::run(&cli.global, args),
         Command::Ingest(args) => ingest::run(&cli.global, args),
@@ -120,42 +122,15 @@ pub fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(err) if matches!(err.downcast_ref(), Some(crate::Error::Interrupted)) => {
+        Err(err) if matches!(err.downcast_ref(), Some(rssd::Error::Interrupted)) => {
             eprintln!("rssd: interrupted");
-            ExitCode::from(crate::interrupt::EXIT_INTERRUPTED)
+            ExitCode::from(rssd::interrupt::EXIT_INTERRUPTED)
         }
         Err(err) => {
             let reason = format!("{err:#}").replace(['\r', '\n'], " ");
             eprintln!("rssd: error: {reason}");
             ExitCode::from(EXIT_FATAL)
         }
-    }
-}
-
-/// `--report FILE`: the session's report, written when the run ends (format from the extension).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ReportOption {
-    /// Write the session's report to FILE at the end (.md, .json or .html).
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-}
-
-impl ReportOption {
-    /// Refuses an unknown extension before any work is done.
-    pub fn check(&self) -> crate::Result<()> {
-        if let Some(path) = &self.report {
-            crate::report::ReportFormat::from_path(path)?;
-        }
-        Ok(())
-    }
-
-    /// Writes the report of `session_id`, if one was asked for.
-    pub fn write(&self, db: &StateDb, session_id: &str) -> crate::Result<()> {
-        if let Some(path) = &self.report {
-            crate::report::write_report_file(db.conn(), session_id, path)?;
-            eprintln!("rssd: report written to {}", path.display());
-        }
-        Ok(())
     }
 }
 

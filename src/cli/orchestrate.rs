@@ -15,10 +15,11 @@
 
 use anyhow::Result;
 
-use super::{EXIT_ISSUES, EXIT_OK, Global, ReportOption, args_json};
-use crate::orchestrate::{self, RunOptions, RunReport, source};
-use crate::output::Format;
-use crate::state::query;
+use super::options::ReportOption;
+use super::output::Format;
+use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
+use rssd::orchestrate::{self, RunOptions, RunReport, source};
+use rssd::state::query;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]

@@ -14,8 +14,8 @@ use anyhow::Result;
 
 use super::merge::TablesArg;
 use super::{EXIT_OK, Global};
-use crate::fleet::{self, PushOptions};
-use crate::output::{Format, Listing, write_json};
+use rssd::fleet::{self, PushOptions};
+use super::output::{Format, Listing, write_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

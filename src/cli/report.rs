@@ -15,10 +15,31 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::output::reader_went_away;
 use super::{EXIT_OK, Global};
-use crate::output::reader_went_away;
-use crate::report::{self, ReportFormat};
-use crate::state::query;
+use rssd::report::{self, ReportFormat};
+use rssd::state::query;
+
+/// `--format`, onto the library's [`ReportFormat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Markdown, to read or attach to an email.
+    Md,
+    /// JSON, the shape documented in docs/report.md.
+    Json,
+    /// One self-contained HTML page.
+    Html,
+}
+
+impl From<FormatArg> for ReportFormat {
+    fn from(arg: FormatArg) -> ReportFormat {
+        match arg {
+            FormatArg::Md => ReportFormat::Md,
+            FormatArg::Json => ReportFormat::Json,
+            FormatArg::Html => ReportFormat::Html,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,7 +47,7 @@ pub struct Args {
     pub session: String,
     /// md, json or html (default: from the -o file's extension, else md).
     #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<FormatArg>,
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
@@ -38,14 +59,14 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     match &args.output {
         Some(path) => {
             let format = match args.format {
-                Some(format) => format,
+                Some(format) => format.into(),
                 None => ReportFormat::from_path(path)?,
             };
             report::write_report_file_as(db.conn(), &session_id, path, format)?;
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            let format = args.format.unwrap_or(ReportFormat::Md);
+            let format = args.format.map_or(ReportFormat::Md, ReportFormat::from);
             match report::write_report(db.conn(), &session_id, format, &mut out) {
                 Err(err) if !reader_went_away(&err) => return Err(err.into()),
                 _ => {}

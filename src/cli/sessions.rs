@@ -6,9 +6,9 @@
 
 use anyhow::Result;
 
+use super::output::{Format, Listing, cell, write_json};
 use super::{EXIT_OK, Global};
-use crate::output::{Format, Listing, cell, write_json};
-use crate::state::query::{self, SessionSummary};
+use rssd::state::query::{self, SessionSummary};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

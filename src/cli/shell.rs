@@ -17,9 +17,9 @@ use std::io::Write;
 use anyhow::Result;
 use rusqlite::types::Value;
 
+use super::output::write_aligned;
 use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
-use crate::orchestrate::{self, ResultSet, RunOptions, SHELL_NATURE, ScriptSource, source};
-use crate::output::write_aligned;
+use rssd::orchestrate::{self, ResultSet, RunOptions, SHELL_NATURE, ScriptSource, source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -124,7 +124,7 @@ pub fn print_result(
                     serde_json::Value::Object(object)
                 })
                 .collect();
-            crate::output::write_json(&rows, out)
+            super::output::write_json(&rows, out)
         }
         Output::Line => {
             let width = result

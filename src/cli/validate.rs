@@ -12,49 +12,12 @@
 //! broken (nothing is written then). `--report FILE` writes the session's report at the end
 //! (Markdown, JSON or HTML, from the extension).
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 
-use super::ingest::FailOn;
-use super::{EXIT_FATAL, EXIT_ISSUES, EXIT_OK, Global, ReportOption};
-use crate::output::{Format, Listing, write_json};
-use crate::validate::{Plan, RuleSet, SchemaSet, ValidateOptions, ValidateOutcome, select_tables};
-
-/// The schema and rule options `validate` and `ingest` share.
-#[derive(Debug, clap::Args)]
-pub struct ValidationArgs {
-    /// A Table Schema, Data Resource or Data Package descriptor (JSON or YAML).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Vec<PathBuf>,
-    /// A bare Table Schema for the tables (or source files) matching GLOB.
-    #[arg(long, value_name = "GLOB=FILE")]
-    pub schema_for: Vec<String>,
-    /// SQL rule files (a file or a glob); each SELECT's rows become issues.
-    #[arg(long, value_name = "FILE|GLOB")]
-    pub rules: Vec<String>,
-    /// Header names must match field names with their case.
-    #[arg(long)]
-    pub header_case_sensitive: bool,
-}
-
-impl ValidationArgs {
-    pub fn is_empty(&self) -> bool {
-        self.schema.is_empty() && self.schema_for.is_empty() && self.rules.is_empty()
-    }
-
-    /// Reads every descriptor and rule file, before the database is touched.
-    pub fn plan(&self, report_blank_rows: bool) -> crate::Result<Plan> {
-        Ok(Plan {
-            schemas: SchemaSet::load(&self.schema, &self.schema_for)?,
-            rules: RuleSet::load(&self.rules)?,
-            options: ValidateOptions {
-                header_case: self.header_case_sensitive,
-                report_blank_rows,
-            },
-        })
-    }
-}
+use super::options::{FailOn, ReportOption, ValidationArgs};
+use super::output::{Format, Listing, write_json};
+use super::{EXIT_FATAL, Global};
+use rssd::validate::{ValidateOutcome, select_tables};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -81,15 +44,12 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     let plan = args.validation.plan(true)?;
     let db = global.open()?;
     let selected = select_tables(db.conn(), &plan, &args.table)?;
-    let outcome = crate::validate::validate_tables(&db, plan, &selected, &super::args_json())?;
+    let outcome = rssd::validate::validate_tables(&db, plan, &selected, &super::args_json())?;
     print_outcome(&outcome, args.format)?;
     args.report.write(&db, &outcome.session_id)?;
-    let failing = match args.fail_on {
-        FailOn::Error => outcome.errors() > 0,
-        FailOn::Warning => outcome.errors() + outcome.warnings() > 0,
-        FailOn::Never => false,
-    };
-    Ok(if failing { EXIT_ISSUES } else { EXIT_OK })
+    Ok(args
+        .fail_on
+        .exit_status(outcome.errors(), outcome.warnings()))
 }
 
 fn print_outcome(outcome: &ValidateOutcome, format: Format) -> std::io::Result<()> {

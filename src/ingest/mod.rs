@@ -158,7 +158,7 @@ pub struct NoHook;
 impl EntryHook for NoHook {}
 
 /// What to do when the target table already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IfExists {
     /// Drop and create it again in the same transaction (readers see old or new, never half).

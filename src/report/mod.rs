@@ -12,7 +12,6 @@
 //! ```
 
 pub mod html;
-pub mod markdown;
 
 use std::io::Write;
 use std::path::Path;
@@ -23,7 +22,7 @@ use crate::state::diagnostics;
 use crate::{Error, Result};
 
 /// The formats of `rssd report --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     /// Markdown, to read or attach to an email.
     Md,
@@ -61,7 +60,7 @@ pub fn write_report(
 ) -> Result<()> {
     let diagnostics = diagnostics::build(conn, session_id)?;
     match format {
-        ReportFormat::Md => out.write_all(markdown::render(&diagnostics).as_bytes())?,
+        ReportFormat::Md => out.write_all(diagnostics.to_markdown().as_bytes())?,
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &diagnostics)?;
             writeln!(out)?;

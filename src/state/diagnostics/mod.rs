@@ -5,6 +5,8 @@
 //! The same [`Diagnostics`] value is what `rssd report --format json` prints; its shape is
 //! documented in `docs/report.md` and fields are only ever added.
 
+mod markdown;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -553,7 +555,7 @@ pub fn store(conn: &Connection, session_id: &str) -> Result<Diagnostics> {
 impl Diagnostics {
     /// A Markdown document a person could attach to an email.
     pub fn to_markdown(&self) -> String {
-        crate::report::markdown::render(self)
+        markdown::render(self)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::state::diagnostics::{Diagnostics, IssueBrief, IssueDigest};
+use super::{Diagnostics, IssueBrief, IssueDigest};
 
 /// Renders the whole document.
 pub fn render(d: &Diagnostics) -> String {

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -96,19 +95,10 @@ pub fn cell<T: ToString>(value: Option<T>) -> String {
         .unwrap_or_else(|| "-".to_string())
 }
 
-/// A JSON value as one cell of text.
-pub fn json_cell(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// True when writing failed only because the reader went away (`rssd issues ... | head`):
 /// what it wanted was written, so the command has succeeded.
-pub fn reader_went_away(err: &crate::Error) -> bool {
-    matches!(err, crate::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+pub fn reader_went_away(err: &rssd::Error) -> bool {
+    matches!(err, rssd::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Rows a text table is aligned on before streaming starts; later rows keep those widths.
@@ -281,7 +271,7 @@ mod tests {
                 stream.push(&serde_json::json!({ "n": n })).unwrap();
             }
             stream.finish().unwrap();
-            let parsed: Value = serde_json::from_slice(&out).unwrap();
+            let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(parsed.as_array().unwrap().len(), count);
         }
     }
