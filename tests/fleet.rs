@@ -20,6 +20,11 @@ fn device_rssd(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 /// One more ingest session on `db`, by device `name`.
 fn ingest_into(db: &Path, name: &str, files: &[(&str, &str)]) {
+    ingest_with(db, name, files, &[]);
+}
+
+/// As [`ingest_into`], with more `rssd ingest` options.
+fn ingest_with(db: &Path, name: &str, files: &[(&str, &str)], options: &[&str]) {
     let folder = db.with_extension(format!("in{}", rand_suffix()));
     std::fs::create_dir_all(&folder).unwrap();
     for (file, content) in files {
@@ -36,6 +41,7 @@ fn ingest_into(db: &Path, name: &str, files: &[(&str, &str)]) {
             "--fail-on",
             "never",
         ])
+        .args(options)
         .arg(&folder)
         .output()
         .unwrap();
@@ -131,20 +137,64 @@ fn merge_three_devices_then_again_adds_nothing() {
     assert_eq!(count(&hub, "SELECT count(*) FROM visits"), 1);
 }
 
+const MORE_STUDY: &str = "id,name,code,weight\n4,dee,011,55.5\n";
+
+#[test]
+fn a_table_appended_to_since_brings_only_its_new_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = device_rssd(dir.path(), "dev-a", &[("study.csv", STUDY)]);
+    let hub = dir.path().join("hub.db");
+    assert_status(&merge(&hub, &[path_str(&a)]), 0);
+    ingest_with(
+        &a,
+        "dev-a",
+        &[("study.csv", MORE_STUDY)],
+        &["--if-exists", "append"],
+    );
+    assert_eq!(count(&a, "SELECT count(*) FROM study"), 4);
+    assert_status(&merge(&hub, &[path_str(&a)]), 0);
+    assert_eq!(
+        lines(
+            &hub,
+            "SELECT group_concat(name || ':' || _rssd_row, ' ') FROM (SELECT * FROM study ORDER BY rowid)"
+        ),
+        ["ann:1 bob:2 cy:3 dee:4"]
+    );
+    assert_eq!(
+        count(&hub, "SELECT count(DISTINCT _rssd_entry_id) FROM study"),
+        2
+    );
+    // A replacing delivery is a new entry whose rows all come.
+    ingest_into(
+        &a,
+        "dev-a",
+        &[("study.csv", "id,name,code,weight\n5,eve,012,45.5\n")],
+    );
+    assert_status(&merge(&hub, &[path_str(&a)]), 0);
+    assert_eq!(count(&hub, "SELECT count(*) FROM study"), 5);
+}
+
 #[test]
 fn merge_of_150_candidates_goes_past_the_attach_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<String> = (0..150).map(|i| format!("site-{i:03}")).collect();
-    std::thread::scope(|scope| {
-        for chunk in names.chunks(38) {
-            let dir = dir.path();
-            scope.spawn(move || {
-                for name in chunk {
-                    device_rssd(dir, name, &[("study.csv", STUDY)]);
-                }
-            });
-        }
-    });
+    // Made through the library in this process: 150 runs of the binary would be most of the
+    // test's time. The merge itself runs the binary.
+    let csv = dir.path().join("study.csv");
+    std::fs::write(&csv, STUDY).unwrap();
+    let inputs = [csv.display().to_string()];
+    for i in 0..150 {
+        let options = rssd::state::OpenOptions {
+            device_name: Some(format!("site-{i:03}")),
+            ..rssd::state::OpenOptions::default()
+        };
+        let db = rssd::state::StateDb::open(dir.path().join(format!("site-{i:03}.db")), &options)
+            .unwrap();
+        let ingest = rssd::ingest::IngestOptions {
+            progress: false,
+            ..rssd::ingest::IngestOptions::default()
+        };
+        rssd::ingest::ingest(&db, &inputs, &ingest, &rssd::ingest::NoHook).unwrap();
+    }
     let hub = dir.path().join("hub.db");
     let glob = format!("{}/site-*.db", dir.path().display());
     let out = merge(&hub, &["--candidates", &glob, "--format", "json"]);
@@ -500,6 +550,12 @@ fn push_then_again_then_after_a_new_ingest() {
     assert_eq!(snapshot(&mut pg), before);
 
     ingest_into(&db, "clinic", &[("visits.csv", "v\n1\n2\n")]);
+    ingest_with(
+        &db,
+        "clinic",
+        &[("study.csv", MORE_STUDY)],
+        &["--if-exists", "append"],
+    );
     let newest = lines(
         &db,
         "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1",
@@ -507,13 +563,21 @@ fn push_then_again_then_after_a_new_ingest() {
     let third = push(&db, &url, &["--format", "json"]);
     assert_status(&third, 0);
     let pushed = json_stdout(&third)["pushed"].clone();
-    assert_eq!(pushed.as_array().unwrap().len(), 1);
-    assert_eq!(pushed[0]["session_id"], newest[0].as_str());
+    assert_eq!(pushed.as_array().unwrap().len(), 2, "{pushed}");
+    assert_eq!(pushed[1]["session_id"], newest[0].as_str());
     assert_eq!(pg_count(&mut pg, "SELECT count(*) FROM rssd.visits"), 2);
-    assert_eq!(pg_count(&mut pg, "SELECT count(*) FROM rssd.study"), 3);
+    // The appended row came with its own session; the first three were not sent again.
+    assert_eq!(pg_count(&mut pg, "SELECT count(*) FROM rssd.study"), 4);
+    assert_eq!(
+        pg_count(
+            &mut pg,
+            "SELECT count(DISTINCT _rssd_entry_id) FROM rssd.study"
+        ),
+        2
+    );
     assert_eq!(
         pg_count(&mut pg, "SELECT count(*) FROM rssd.rssd_push_watermark"),
-        2
+        3
     );
 }
 

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::output::{Format, Listing, write_json};
 use super::{EXIT_ISSUES, EXIT_OK, Global, args_json};
 use rssd::fleet::{self, MergeOptions, TablesRule};
-use super::output::{Format, Listing, write_json};
 
 /// `--tables`: a loaded table whose name is taken by a table with other columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -13,9 +13,9 @@
 use anyhow::Result;
 
 use super::merge::TablesArg;
+use super::output::{Format, Listing, write_json};
 use super::{EXIT_OK, Global};
 use rssd::fleet::{self, PushOptions};
-use super::output::{Format, Listing, write_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -527,12 +527,15 @@ fn append_rows(
         "?1".to_string()
     };
     let source = qualified(CANDIDATE, &table.name);
-    let entries: Vec<String> = if own_entry {
+    // (owner for rows without an entry, entry, rowids after, up to)
+    let parts: Vec<(String, String, i64, i64)> = if own_entry {
         let mut stmt = conn.prepare(&format!("SELECT DISTINCT {entry_expr} FROM {source}"))?;
-        stmt.query_map([&table.entry_id], |r| r.get(0))?
+        stmt.query_map([&table.entry_id], |r| r.get::<_, String>(0))?
+            .map(|id| id.map(|id| (table.entry_id.clone(), id, i64::MIN, i64::MAX)))
             .collect::<rusqlite::Result<Vec<_>>>()?
     } else {
-        vec![table.entry_id.clone()]
+        let part = |p: &meta::RowPart| (p.entry_id.clone(), p.entry_id.clone(), p.after, p.up_to);
+        table.parts.iter().map(part).collect()
     };
     let data: Vec<String> = theirs
         .iter()
@@ -547,16 +550,17 @@ fn append_rows(
     values.push(entry_expr.clone());
     let target = qualified("main", target);
     let insert = format!(
-        "INSERT INTO {target} ({}) SELECT {} FROM {source} WHERE {entry_expr} = ?2",
+        "INSERT INTO {target} ({}) SELECT {} FROM {source}
+         WHERE {entry_expr} = ?2 AND rowid > ?3 AND rowid <= ?4",
         names.join(", "),
         values.join(", "),
     );
     let present = format!("SELECT EXISTS (SELECT 1 FROM {target} WHERE {ENTRY_COLUMN} = ?1)");
     let mut added = 0;
-    for id in entries {
+    for (owner, id, after, up_to) in parts {
         let have: bool = conn.query_row(&present, [&id], |r| r.get(0))?;
         if !have {
-            added += conn.execute(&insert, params![table.entry_id, id])? as u64;
+            added += conn.execute(&insert, params![owner, id, after, up_to])? as u64;
         }
     }
     Ok(added)

@@ -117,6 +117,19 @@ pub struct LoadedTable {
     pub device_id: String,
     /// The device's name, for `<table>_<device>` when tables are renamed.
     pub device_name: String,
+    /// The entries whose rows the table holds now, each with its rowids.
+    pub parts: Vec<RowPart>,
+}
+
+/// The rows of a loaded table that one entry loaded: rowids in `(after, up_to]`.
+#[derive(Debug, Clone)]
+pub struct RowPart {
+    pub entry_id: String,
+    pub session_id: String,
+    pub device_id: String,
+    pub device_name: String,
+    pub after: i64,
+    pub up_to: i64,
 }
 
 /// The tables entries of `schema` loaded that exist there now, each with its latest entry
@@ -145,14 +158,85 @@ pub fn loaded_tables(conn: &Connection, schema: &str) -> Result<Vec<LoadedTable>
                 session_id: row.get(2)?,
                 device_id: row.get(3)?,
                 device_name: row.get(4)?,
+                parts: Vec::new(),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let present = tables(conn, schema)?;
-    Ok(found
-        .into_iter()
-        .filter(|t| !is_orchestration(&t.name) && present.iter().any(|p| p.name == t.name))
-        .collect())
+    let mut loaded = Vec::new();
+    for mut table in found {
+        if is_orchestration(&table.name) || !present.iter().any(|p| p.name == table.name) {
+            continue;
+        }
+        table.parts = match row_parts(conn, schema, &table.name)? {
+            Some(parts) => parts,
+            None => vec![RowPart {
+                entry_id: table.entry_id.clone(),
+                session_id: table.session_id.clone(),
+                device_id: table.device_id.clone(),
+                device_name: table.device_name.clone(),
+                after: i64::MIN,
+                up_to: i64::MAX,
+            }],
+        };
+        loaded.push(table);
+    }
+    Ok(loaded)
+}
+
+/// Which entry loaded which rows, from the ingest entries' elaboration: a load that replaced
+/// or created the table holds rowids `1..=rows`, an append `rowid_offset + 1..=rows`. `None`
+/// when the table's rows do not add up to that (a script changed it; another tool made it):
+/// then every row is the latest entry's.
+fn row_parts(conn: &Connection, schema: &str, table: &str) -> Result<Option<Vec<RowPart>>> {
+    let sql = format!(
+        "SELECT e.orchestration_session_entry_id, e.session_id, coalesce(s.device_id, ''),
+                coalesce(d.name, s.device_id, 'unknown'),
+                json_extract(e.elaboration, '$.rowid_offset'), json_extract(e.elaboration, '$.rows')
+         FROM {entry} e
+         LEFT JOIN {session} s ON s.orchestration_session_id = e.session_id
+         LEFT JOIN {device} d ON d.device_id = s.device_id
+         WHERE e.ingest_table_name = ?1 AND json_valid(e.elaboration)
+           AND EXISTS (SELECT 1 FROM {state} st WHERE st.session_entry_id = e.orchestration_session_entry_id
+                       AND st.to_state = 'INGESTED')
+         ORDER BY e.rowid",
+        entry = qualified(schema, "orchestration_session_entry"),
+        session = qualified(schema, "orchestration_session"),
+        device = qualified(schema, "device"),
+        state = qualified(schema, "orchestration_session_state"),
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([table])?;
+    let mut parts: Vec<RowPart> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (offset, count): (Option<i64>, Option<i64>) = (row.get(4)?, row.get(5)?);
+        let Some(count) = count else { return Ok(None) };
+        if offset.is_none() {
+            parts.clear();
+        }
+        let after = offset.unwrap_or(0);
+        parts.push(RowPart {
+            entry_id: row.get(0)?,
+            session_id: row.get(1)?,
+            device_id: row.get(2)?,
+            device_name: row.get(3)?,
+            after,
+            up_to: after + count,
+        });
+    }
+    let (max, total): (i64, i64) = conn.query_row(
+        &format!(
+            "SELECT coalesce(max(rowid), 0), count(*) FROM {}",
+            qualified(schema, table)
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let contiguous = parts.windows(2).all(|w| w[0].up_to == w[1].after);
+    let adds_up = parts.first().is_some_and(|p| p.after == 0)
+        && parts.last().is_some_and(|p| p.up_to == max)
+        && max == total;
+    Ok((contiguous && adds_up).then_some(parts))
 }
 
 /// The columns two tables are compared by: names and declared types, provenance left out,

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use postgres::{Client, Transaction};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, params_from_iter};
+use rusqlite::{Connection, OpenFlags, ToSql};
 use serde_json::Map;
 
-use super::meta::{self, ENTRY_COLUMN, ROW_COLUMN};
+use super::meta::{self, ENTRY_COLUMN, ROW_COLUMN, RowPart};
 use super::pg_schema::{self, PgTable, WATERMARK, ident, pg_error, qualified};
 use super::pg_types::{self, PgType};
 use super::{TablesRule, check_sqlite_file};
@@ -78,6 +78,9 @@ struct TablePart {
     own_row_column: bool,
     entry_id: String,
     device_id: String,
+    /// Rowids of the source in `(after, up_to]`.
+    after: i64,
+    up_to: i64,
     target: PgTable,
     source_columns: Vec<String>,
 }
@@ -291,6 +294,8 @@ fn plan_tables(
                     own_row_column: meta::has_column(&columns, ROW_COLUMN),
                     entry_id: owner.entry_id,
                     device_id: owner.device_id,
+                    after: owner.after,
+                    up_to: owner.up_to,
                     source_columns: target.data.iter().map(|c| c.name.clone()).collect(),
                     target,
                 });
@@ -299,23 +304,15 @@ fn plan_tables(
     Ok(parts)
 }
 
-struct Owner {
-    entry_id: String,
-    session_id: String,
-    device_id: String,
-    device_name: String,
-}
-
 /// The entries a loaded table's rows belong to: its own `_rssd_entry_id` values when it has
-/// that column (a merged RSSD), else its latest entry.
-fn entry_owners(sqlite: &Connection, loaded: &meta::LoadedTable, own: bool) -> Result<Vec<Owner>> {
+/// that column (a merged RSSD), else the entries that loaded its rowids.
+fn entry_owners(
+    sqlite: &Connection,
+    loaded: &meta::LoadedTable,
+    own: bool,
+) -> Result<Vec<RowPart>> {
     if !own {
-        return Ok(vec![Owner {
-            entry_id: loaded.entry_id.clone(),
-            session_id: loaded.session_id.clone(),
-            device_id: loaded.device_id.clone(),
-            device_name: loaded.device_name.clone(),
-        }]);
+        return Ok(loaded.parts.clone());
     }
     let sql = format!(
         "SELECT e.orchestration_session_entry_id, e.session_id, coalesce(s.device_id, ''),
@@ -329,11 +326,13 @@ fn entry_owners(sqlite: &Connection, loaded: &meta::LoadedTable, own: bool) -> R
     let mut stmt = sqlite.prepare(&sql)?;
     let owners = stmt
         .query_map([&loaded.entry_id], |r| {
-            Ok(Owner {
+            Ok(RowPart {
                 entry_id: r.get(0)?,
                 session_id: r.get(1)?,
                 device_id: r.get(2)?,
                 device_name: r.get(3)?,
+                after: i64::MIN,
+                up_to: i64::MAX,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -468,7 +467,7 @@ fn push_orchestration_rows(
         meta::qualified("main", &table.name),
         session_filter(&table.name)
     );
-    let params = [&session.device_id, &session.nature_id, &session.id];
+    let params: [&dyn ToSql; 3] = [&session.device_id, &session.nature_id, &session.id];
     let copy = copy_sql(&stage, &table.all_columns());
     copy_rows(tx, sqlite, &select, &params, &copy, table, None)?;
     let inserted = tx
@@ -505,7 +504,7 @@ fn push_table_part(
         "?1".to_string()
     };
     let select = format!(
-        "SELECT {} FROM {} WHERE {entry_expr} = ?2",
+        "SELECT {} FROM {} WHERE {entry_expr} = ?2 AND rowid > ?3 AND rowid <= ?4",
         select_columns.join(", "),
         meta::qualified("main", &part.source)
     );
@@ -518,7 +517,7 @@ fn push_table_part(
         tx,
         sqlite,
         &select,
-        &[&part.latest_entry, &part.entry_id],
+        &[&part.latest_entry, &part.entry_id, &part.after, &part.up_to],
         &copy,
         &part.target,
         Some(provenance),
@@ -536,7 +535,7 @@ fn copy_rows(
     tx: &mut Transaction<'_>,
     sqlite: &Connection,
     select: &str,
-    params: &[&String],
+    params: &[&dyn rusqlite::ToSql],
     copy: &str,
     table: &PgTable,
     provenance: Option<(&str, &str)>,
@@ -544,7 +543,7 @@ fn copy_rows(
     let mut stmt = sqlite.prepare(select)?;
     // Each filter names the parameters it needs as ?1, ?2...: the first `parameter_count`.
     let used = stmt.parameter_count().min(params.len());
-    let mut rows = stmt.query(params_from_iter(params[..used].iter()))?;
+    let mut rows = stmt.query(&params[..used])?;
     let mut writer = tx.copy_in(copy).map_err(pg_error)?;
     let mut buffer: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 4096);
     let mut unfit = Map::new();
