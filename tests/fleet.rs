@@ -174,27 +174,82 @@ fn a_table_appended_to_since_brings_only_its_new_rows() {
     assert_eq!(count(&hub, "SELECT count(*) FROM study"), 5);
 }
 
-#[test]
-fn merge_of_150_candidates_goes_past_the_attach_limit() {
-    let dir = tempfile::tempdir().unwrap();
-    // Made through the library in this process: 150 runs of the binary would be most of the
-    // test's time. The merge itself runs the binary.
-    let csv = dir.path().join("study.csv");
+/// `site-NNN.db` for `n` devices, each one ingest of study.csv. Made through the library in
+/// this process: so many runs of the binary would be most of a test's time.
+fn library_candidates(dir: &Path, n: usize) {
+    let csv = dir.join("study.csv");
     std::fs::write(&csv, STUDY).unwrap();
     let inputs = [csv.display().to_string()];
-    for i in 0..150 {
+    for i in 0..n {
         let options = rssd::state::OpenOptions {
             device_name: Some(format!("site-{i:03}")),
             ..rssd::state::OpenOptions::default()
         };
-        let db = rssd::state::StateDb::open(dir.path().join(format!("site-{i:03}.db")), &options)
-            .unwrap();
+        let path = dir.join(format!("site-{i:03}.db"));
+        let db = rssd::state::StateDb::open(path, &options).unwrap();
         let ingest = rssd::ingest::IngestOptions {
             progress: false,
             ..rssd::ingest::IngestOptions::default()
         };
         rssd::ingest::ingest(&db, &inputs, &ingest, &rssd::ingest::NoHook).unwrap();
     }
+}
+
+#[test]
+fn a_killed_merge_leaves_each_candidate_whole_or_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    library_candidates(dir.path(), 60);
+    let hub = dir.path().join("hub.db");
+    let glob = format!("{}/site-*.db", dir.path().display());
+    let merged = "SELECT count(*) FROM orchestration_session_state WHERE to_state = 'MERGED'";
+    let mut child = rssd()
+        .arg("-d")
+        .arg(&hub)
+        .args(["merge", "--candidates", &glob])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !hub.exists()
+        || rusqlite::Connection::open(&hub)
+            .ok()
+            .and_then(|c| c.query_row(merged, [], |r| r.get::<_, i64>(0)).ok())
+            .unwrap_or(0)
+            < 3
+    {
+        assert!(Instant::now() < deadline, "the merge made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the merge ended before it could be killed"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = count(&hub, merged);
+    assert!(done < 60, "{done}");
+    // Every candidate is all there (its session, its entry's rows, its MERGED state) or absent.
+    let sessions = count(
+        &hub,
+        "SELECT count(*) FROM orchestration_session WHERE orchestration_nature_id = 'ingest'",
+    );
+    assert_eq!(sessions, done);
+    assert_eq!(count(&hub, "SELECT count(*) FROM study"), 3 * done);
+    assert_eq!(
+        count(
+            &hub,
+            "SELECT count(*) FROM (SELECT _rssd_entry_id FROM study GROUP BY 1 HAVING count(*) <> 3)"
+        ),
+        0
+    );
+    assert_status(&merge(&hub, &["--candidates", &glob]), 0);
+    assert_eq!(count(&hub, "SELECT count(*) FROM study"), 180);
+}
+
+#[test]
+fn merge_of_150_candidates_goes_past_the_attach_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    library_candidates(dir.path(), 150);
     let hub = dir.path().join("hub.db");
     let glob = format!("{}/site-*.db", dir.path().display());
     let out = merge(&hub, &["--candidates", &glob, "--format", "json"]);
