@@ -48,8 +48,8 @@ pub fn expand_candidates(paths: &[PathBuf], globs: &[String]) -> Result<Vec<Path
 
 /// Refuses, without creating or touching it, a path that is not an existing SQLite file.
 pub fn check_sqlite_file(path: &Path) -> Result<()> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|err| Error::Invalid(format!("cannot open the candidate: {err}")))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|err| Error::Invalid(format!("cannot open: {err}")))?;
     if !metadata.is_file() {
         return Err(Error::Invalid("not a file".into()));
     }
