@@ -4,7 +4,7 @@
 #
 #   bash bench/report-memory.sh [N]
 #
-# The session is made by the ignored test `make_a_session_with_many_issues` (tests/report.rs:
+# The session is made by the ignored test `report::make_a_session_with_many_issues` (tests/report.rs:
 # the library API plus one bulk INSERT); the commands measured are the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ DB="$OUT/many.sqlite.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 started=$(date +%s.%N)
 RSSD_MANY_ISSUES_DB="$PWD/$DB" RSSD_MANY_ISSUES="$N" \
-    cargo test --quiet --test report make_a_session_with_many_issues -- --ignored --exact >/dev/null
+    cargo test --quiet --test tests report::make_a_session_with_many_issues -- --ignored --exact >/dev/null
 echo "made a session with $N issues in $(echo "$(date +%s.%N) - $started" | bc) s ($(du -h "$DB" | cut -f1))"
 RSSD=./target/release/rssd
 SESSION=$("$RSSD" -d "$DB" sessions --format csv | sed -n 2p | cut -d, -f1)

@@ -19,7 +19,6 @@ pub mod error;
 pub mod fleet;
 pub mod ingest;
 pub mod interrupt;
-mod load;
 pub mod orchestrate;
 pub mod report;
 pub mod sql;

@@ -27,10 +27,14 @@ pub fn quote_ident(name: &str) -> String {
 pub fn write_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result<T>) -> Result<T> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     match work() {
-        Ok(value) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(value)
-        }
+        Ok(value) => match conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(err) => {
+                // A COMMIT refused (disk full, busy) leaves the transaction open.
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(err.into())
+            }
+        },
         Err(err) => {
             // The original error is the one worth reporting; a failed rollback only means
             // SQLite already rolled back on its own.

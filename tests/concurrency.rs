@@ -2,14 +2,11 @@
 //! entry and row is there, and none fails with "database is locked" (WAL, a busy timeout,
 //! and write transactions that take the lock up front).
 
-mod common;
-mod robust;
-
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use common::*;
-use robust::*;
+use crate::common::robust::*;
+use crate::common::*;
 
 const ROWS: i64 = 20_000;
 
@@ -75,12 +72,6 @@ fn writer_script(table: &str) -> String {
         half = ROWS / 2,
         next = ROWS / 2 + 1,
     )
-}
-
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("rssd.sqlite.db");
-    (dir, db)
 }
 
 #[test]

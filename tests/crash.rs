@@ -5,14 +5,11 @@
 //! Kill times are spread with a seeded generator (`RSSD_TEST_SEED` replays a run);
 //! `RSSD_CRASH_KILLS=200` is the long mode.
 
-mod common;
-mod robust;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
-use robust::*;
+use crate::common::robust::*;
+use crate::common::*;
 
 /// Rows each script's table gets: enough that a debug build takes a few tenths of a second.
 const ROWS: i64 = 60_000;

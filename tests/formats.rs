@@ -2,23 +2,10 @@
 //! text, UTF-16 without a byte order mark, a blank line before an unterminated last record,
 //! and the progress bar under a terminal.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::*;
-
-fn ingest(db: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["ingest", "--no-progress"];
-    all.extend_from_slice(args);
-    run(db, &all)
-}
-
-fn text(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use crate::common::*;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

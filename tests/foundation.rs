@@ -1,10 +1,8 @@
 //! The RSSD itself: schema, adoption, refusals, device, sessions, show, abandonment.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rssd::state::{Exec, Issue, IssueKind, OpenOptions, Severity, StateDb, states};
 use serde_json::json;
 
@@ -412,7 +410,7 @@ fn hold_a_session_open_until_killed() {
 fn a_killed_session_is_marked_abandoned_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("killed.db");
-    let holder = spawn_holder(&db, "hold_a_session_open_until_killed");
+    let holder = spawn_holder(&db, "foundation::hold_a_session_open_until_killed");
 
     // While the owner lives, nobody marks its session.
     let live = json_stdout(&run(&db, &["sessions", "--format", "json"]));

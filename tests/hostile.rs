@@ -4,19 +4,16 @@
 //! and no table), the issues raised with their rows, the session completed, the exit
 //! status, and no panic or hang. Then the whole corpus is ingested as one folder.
 
-mod common;
-#[path = "hostile/corpus.rs"]
-mod corpus;
-mod robust;
+pub mod corpus;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::robust::*;
+use crate::common::*;
 use corpus::{Case, Expect, Rows};
-use robust::*;
 
 /// A file taking longer than this is a hang.
 const HANG: Duration = Duration::from_secs(120);

@@ -1,36 +1,14 @@
 //! `rssd ingest` end to end: real files in, tables and the audit trail checked.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use rusqlite::Connection;
 use serde_json::Value;
 
 /// `(issue_type, row, column, invalid_value, severity)` of one issue.
 type IssueRow = (String, Option<i64>, Option<String>, Option<String>, String);
-
-fn ingest(db: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["ingest", "--no-progress"];
-    all.extend_from_slice(args);
-    run(db, &all)
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn text(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// Declared types of a table's columns, in order.
 fn declared(db: &Path, table: &str) -> Vec<(String, String)> {

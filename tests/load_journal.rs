@@ -3,13 +3,11 @@
 //! table; with another connection open the load stays in WAL. Without the option, loads always
 //! stay in WAL.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Above the 8 MiB from which a load may leave WAL.
 const BIG_ROWS: usize = 240_000;

@@ -3,8 +3,7 @@
 //! by the readers and ingested, and each loaded cell must give back the text the reader read.
 //! This replays the fuzzers' findings on every test run, without cargo-fuzz.
 
-#[path = "hostile/corpus.rs"]
-mod corpus;
+use crate::hostile::corpus;
 
 use std::path::{Path, PathBuf};
 

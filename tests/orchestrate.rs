@@ -1,13 +1,11 @@
 //! `rssd orchestrate` and `rssd shell`: users' scripts run in a recorded session, with
 //! surveilr's functions, through the real binary.
 
-mod common;
-
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// Writes `text` to `dir/name` and returns the path as a string for `-s`.
 fn script(dir: &Path, name: &str, text: &str) -> String {
@@ -58,21 +56,6 @@ fn shell_json_with(db: &Path, options: &[&str], sql: &str) -> serde_json::Value 
     let out = run(db, &args);
     assert_status(&out, 0);
     json_stdout(&out)
-}
-
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("rssd.sqlite.db");
-    (dir, db)
-}
-
-fn latest_session(db: &Path) -> String {
-    column(
-        db,
-        "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1",
-    )[0]
-    .clone()
-    .unwrap()
 }
 
 /// The id of the one entry the database holds.

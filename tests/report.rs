@@ -2,14 +2,12 @@
 //! `rssd issues` agree with the tables; the HTML page renders in a browser without running
 //! what the data holds; a session with many issues is listed and summarised in bounded memory.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rssd::state::{Exec, Issue, IssueKind, OpenOptions, Session, Severity, StateDb, states};
 use serde_json::{Value, json};
 
@@ -516,7 +514,7 @@ fn hold_a_mixed_session_until_killed() {
 fn an_abandoned_session_reports_what_was_recorded_before_the_kill() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("abandoned.db");
-    let session_id = spawn_holder(&db, "hold_a_mixed_session_until_killed").kill();
+    let session_id = spawn_holder(&db, "report::hold_a_mixed_session_until_killed").kill();
     // The next run marks it abandoned and stores its diagnostics.
     assert_status(&run(&db, &["sessions"]), 0);
     let counts = table_counts(&db, &session_id);

@@ -2,12 +2,10 @@
 //! database, and `rssd ingest --schema/--rules` (validation through the entry hook), checked
 //! by what lands in the orchestration tables.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use rssd::state::{OpenOptions, StateDb};
 use serde_json::{Value, json};
 
@@ -44,12 +42,6 @@ fn load_csv(db: &Path, table: &str, text: &str) {
             .execute(rusqlite::params_from_iter(cells.iter()))
             .unwrap();
     }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// (issue_type, code, row, column, invalid_value) of one issue.

@@ -17,9 +17,22 @@ use crate::{Error, Result};
 const SNIFF_BYTES: usize = 64 * 1024;
 const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
 
+/// What the file's format tells the delimiter sniffer.
+#[derive(Debug, Clone, Copy)]
+pub struct SniffHints {
+    /// The separator when sniffing cannot tell (`,` for .csv, tab for .tsv).
+    pub default_delimiter: Option<u8>,
+    /// The file must sniff as delimited to be read at all (.txt).
+    pub strict: bool,
+}
+
 /// Reads a delimited file into its one table (pass 1 done), or says why it has none.
-pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Table, FileProblem>> {
-    let (mut encoding, delimiter) = match sniff(path, format)? {
+pub fn prepare(
+    path: &Path,
+    hints: SniffHints,
+    base_name: &str,
+) -> Result<Result<Table, FileProblem>> {
+    let (mut encoding, delimiter) = match sniff(path, hints)? {
         Ok(found) => found,
         Err(problem) => return Ok(Err(problem)),
     };
@@ -76,7 +89,7 @@ pub fn prepare(path: &Path, format: &str, base_name: &str) -> Result<Result<Tabl
 
 /// The encoding (from a BOM or UTF-16's NUL bytes, else UTF-8) and the separator, or why the file is not
 /// delimited text.
-fn sniff(path: &Path, format: &str) -> Result<Result<(TextEncoding, u8), FileProblem>> {
+fn sniff(path: &Path, hints: SniffHints) -> Result<Result<(TextEncoding, u8), FileProblem>> {
     let head = read_head(path, SNIFF_BYTES)?;
     let bom = TextEncoding::from_bom(&head).or_else(|| utf16_without_bom(&head));
     if bom.is_none() && looks_binary(&head) {
@@ -92,13 +105,8 @@ fn sniff(path: &Path, format: &str) -> Result<Result<(TextEncoding, u8), FilePro
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut sample)?;
     let complete = head.len() < SNIFF_BYTES;
-    let default = match format {
-        "tsv" => Some(b'\t'),
-        "csv" => Some(b','),
-        _ => None,
-    };
-    let strict = format == "txt";
-    match sniff_delimiter(&String::from_utf8_lossy(&sample), complete, default, strict) {
+    let text = String::from_utf8_lossy(&sample);
+    match sniff_delimiter(&text, complete, hints.default_delimiter, hints.strict) {
         Some(delimiter) => Ok(Ok((encoding, delimiter))),
         None => Ok(Err(FileProblem::new(
             IssueKind::UnsupportedFormat,
@@ -116,8 +124,12 @@ const SAMPLE_ROWS: u64 = 10_000;
 /// every value against the sample's types and, at the end, the sample's types against the
 /// whole file's; if either fails it loads again from [`prepare`]. None when the file is not
 /// a plain case (no header, not UTF-8, a decoder needed): then [`prepare`] is the way.
-pub fn prepare_speculative(path: &Path, format: &str, base_name: &str) -> Result<Option<Table>> {
-    let Ok((encoding, delimiter)) = sniff(path, format)? else {
+pub fn prepare_speculative(
+    path: &Path,
+    hints: SniffHints,
+    base_name: &str,
+) -> Result<Option<Table>> {
+    let Ok((encoding, delimiter)) = sniff(path, hints)? else {
         return Ok(None);
     };
     if encoding.decoded() {

@@ -1,14 +1,14 @@
 //! Entry points for the fuzz targets (`fuzz/`) and the test that replays their findings:
 //! read a file as ingest reads it, load it, and check that every loaded cell gives back the
-//! text the reader found. Not part of the stable API.
+//! text the reader found. Not part of the stable API, and only built with the `fuzzing`
+//! feature (the fuzz crate and the tests turn it on; a release build leaves it out).
 
 use std::path::Path;
 
 use csv::ByteRecord;
 
-use super::run::format_of;
-use super::source::Table;
-use super::{IfExists, IngestOptions, NoHook, delimited, excel, ingest, json};
+use super::format::Format;
+use super::{IfExists, IngestOptions, NoHook, ingest};
 use crate::sql::quote_ident;
 use crate::state::StateDb;
 
@@ -23,22 +23,12 @@ pub struct ReadTable {
 /// Reads `path` (format by extension) through the same readers as `ingest`: its tables, or
 /// `None` when ingest gives the file no table (an issue says why).
 pub fn read_tables(path: &Path) -> crate::Result<Option<Vec<ReadTable>>> {
-    let Some(format) = format_of(path) else {
+    let Some(format) = Format::of_path(path) else {
         return Ok(None);
     };
-    let tables: Vec<Table> = match format.as_str() {
-        "xlsx" | "xlsm" | "xls" | "ods" => match excel::prepare(path, "fuzz")? {
-            Ok(tables) => tables,
-            Err(_) => return Ok(None),
-        },
-        "json" | "ndjson" => match json::prepare(path, "fuzz")? {
-            Ok(table) => vec![table],
-            Err(_) => return Ok(None),
-        },
-        _ => match delimited::prepare(path, &format, "fuzz")? {
-            Ok(table) => vec![table],
-            Err(_) => return Ok(None),
-        },
+    // The careful read: a speculative one would load the same cells.
+    let Ok(tables) = format.open(path, "fuzz", false)? else {
+        return Ok(None);
     };
     let mut read = Vec::new();
     for mut table in tables {

@@ -3,22 +3,28 @@
 //!
 //! Each format is a [`source::RowSource`] (delimited text, workbook sheet, JSON). Every table
 //! is read twice: pass 1 ([`scan`]) finds the header, structural problems and each column's
-//! lossless type; pass 2 streams the rows into the table ([`crate::load`]) in one transaction,
+//! lossless type; pass 2 streams the rows into the table ([`load`]) in one transaction,
 //! with a parser thread feeding the inserting thread.
 
 mod delimited;
+mod digest;
 mod encoding;
+mod entry;
 mod excel;
+mod format;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod infer;
 mod inputs;
 mod json;
+mod load;
 pub mod naming;
 mod progress;
 mod run;
 mod scan;
 pub(crate) mod source;
+mod summary;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -28,6 +34,7 @@ use serde::Serialize;
 
 use crate::state::{Issue, Session};
 
+pub use format::Format;
 pub use run::ingest;
 
 /// The SQL type a loaded column is declared with.

@@ -1,28 +1,30 @@
-//! One ingest run: the session, each file's entries (one per table), and the summary.
+//! One ingest run: the session, each file's entries (one per table), and the summary. How one
+//! table loads is in [`super::entry`]; formats and their readers in [`super::format`].
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Read;
 use std::path::Path;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use super::inputs::{self, Candidate};
-use super::naming::{TableNames, column_names_reserving, table_base_name};
-use super::progress::Progress;
-use super::scan::{Scan, ScanOutcome};
-use super::source::{FileProblem, Table};
-use super::{
-    ColumnType, EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedColumn,
-    LoadedEntry, delimited, excel, json,
+use super::digest::{iso_time, last_ingested_digests, sha256_file};
+use super::entry::{
+    ColumnPlan, LoadOutcome, TableLoad, close_entry, entry_report, loaded_columns, plan_columns,
+    refusal, table_issues,
 };
-use crate::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
-use crate::sql::{quote_ident, write_transaction};
+use super::format::Format;
+use super::inputs::{self, Candidate};
+use super::load::{self, Provenance};
+use super::naming::{TableNames, table_base_name};
+use super::progress::Progress;
+use super::source::{FileProblem, Scan, ScanOutcome, Table};
+use super::summary::summarize;
+use super::{EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedEntry};
+use crate::sql::write_transaction;
 use crate::state::states::{FAILED, INGESTED, INGESTING, INTERRUPTED, SKIPPED, UNCHANGED};
-use crate::state::{Exec, Issue, IssueKind, Session, Severity, StateDb};
+use crate::state::{Issue, IssueKind, Session, StateDb};
 use crate::{Error, Result};
 
 /// Page cache for the load, in KiB (negative `cache_size`): large enough that SQLite rarely
@@ -45,7 +47,6 @@ pub fn ingest(
         "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
-    let session_id = session.id().to_string();
     let mut run = Run {
         conn,
         options,
@@ -75,47 +76,7 @@ pub fn ingest(
     run.progress.finish();
     hook.after_all(&mut session, &run.loaded)?;
 
-    let count = |state: &str| run.reports.iter().filter(|r| r.state == state).count();
-    let (ingested, unchanged, skipped, failed) = (
-        count(INGESTED),
-        count(UNCHANGED),
-        count(SKIPPED),
-        count(FAILED),
-    );
-    let reason = format!(
-        "{} entries: {ingested} loaded, {unchanged} unchanged, {skipped} skipped, {failed} failed",
-        run.reports.len()
-    );
-    // A hook may have moved loaded entries on (validation: VALIDATED or INVALID).
-    for report in &mut run.reports {
-        if let Some(state) = session.entry_state(&report.entry_id) {
-            report.state = state.to_string();
-        }
-    }
-    let diagnostics = session.finish_completed(&reason)?;
-    let mut reports = run.reports;
-    fill_issue_counts(conn, &session_id, &mut reports)?;
-    let severity = |s: &str| {
-        diagnostics
-            .summary
-            .issues_by_severity
-            .get(s)
-            .copied()
-            .unwrap_or(0)
-    };
-    Ok(IngestSummary {
-        session_id,
-        state: diagnostics.session.state.clone(),
-        tables: ingested,
-        rows: run.loaded.iter().map(|e| e.rows).sum(),
-        unchanged,
-        failed,
-        skipped,
-        issues_error: severity("error"),
-        issues_warning: severity("warning"),
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        entries: reports,
-    })
+    summarize(session, run.reports, &run.loaded, started)
 }
 
 struct Run<'a> {
@@ -134,11 +95,20 @@ struct Run<'a> {
 struct FileFacts<'s> {
     source: &'s str,
     path: &'s Path,
-    format: String,
+    /// The name its tables are derived from (the file stem, `stdin`).
+    stem: &'s str,
+    format: Format,
     digest: String,
     size: u64,
     elaboration: Map<String, Value>,
     started: Instant,
+}
+
+/// Whether a load was recorded, or must be done again the careful way.
+enum Recorded {
+    Done,
+    /// A speculative load's sample's types did not hold: nothing was kept or recorded.
+    Mispredicted,
 }
 
 impl Run<'_> {
@@ -165,18 +135,19 @@ impl Run<'_> {
                 // file first (removed when this run is done with it).
                 let mut spool = tempfile::NamedTempFile::new()?;
                 std::io::copy(&mut std::io::stdin().lock(), &mut spool)?;
-                self.file(session, "-", spool.path(), "stdin", Some("csv"))
+                self.file(session, "-", spool.path(), "stdin", Some(Format::Csv))
             }
         }
     }
 
+    /// A file: its facts (format, size, digest), then its tables, each an entry.
     fn file(
         &mut self,
         session: &mut Session,
         source: &str,
         path: &Path,
         stem: &str,
-        forced_format: Option<&str>,
+        forced_format: Option<Format>,
     ) -> Result<()> {
         let started = Instant::now();
         self.progress.file(source);
@@ -187,10 +158,8 @@ impl Run<'_> {
                 return self.no_table(session, source, elaboration, started, unreadable(err));
             }
         };
-        let format = forced_format
-            .map(str::to_string)
-            .or_else(|| format_of(path));
-        elaboration.insert("format".into(), json!(format));
+        let format = forced_format.or_else(|| Format::of_path(path));
+        elaboration.insert("format".into(), json!(format.map(Format::as_str)));
         elaboration.insert("size_bytes".into(), json!(meta.len()));
         if let Ok(modified) = meta.modified() {
             elaboration.insert("modified_at".into(), json!(iso_time(modified)));
@@ -203,7 +172,8 @@ impl Run<'_> {
             let problem = FileProblem::new(
                 IssueKind::UnsupportedFormat,
                 format!(
-                    "no reader for \"{name}\": rssd reads .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .ods, .json, .ndjson and .jsonl"
+                    "no reader for \"{name}\": rssd reads {}",
+                    Format::EXTENSIONS
                 ),
                 "export the data as CSV, a workbook or JSON",
             );
@@ -231,59 +201,53 @@ impl Run<'_> {
         let facts = FileFacts {
             source,
             path,
-            format: format.clone(),
+            stem,
+            format,
             digest,
             size: meta.len(),
             elaboration,
             started,
         };
-        let base = table_base_name(stem);
+        self.tables(session, facts)
+    }
 
-        let workbook = matches!(format.as_str(), "xlsx" | "xlsm" | "xls" | "ods");
-        if !workbook {
-            // One table: an unchanged file is recognised before it is read.
-            let name = self.names.claim(&self.options.table_prefix, &base);
+    /// The tables of a file, each loaded (or recognised unchanged) as its own entry.
+    fn tables(&mut self, session: &mut Session, facts: FileFacts) -> Result<()> {
+        // A file of one table: an unchanged one is recognised before it is read.
+        let mut claimed = None;
+        if !facts.format.is_workbook() {
+            let name = self.claim(facts.stem);
             if self.is_unchanged(&name, &facts.digest)? {
                 return self.unchanged(session, &facts, None, name);
             }
-            let prepared = match format.as_str() {
-                "json" | "ndjson" => json::prepare(path, &base),
-                _ if meta.len() >= self.options.speculate_from_bytes => {
-                    match delimited::prepare_speculative(path, &format, &base) {
-                        Ok(Some(table)) => Ok(Ok(table)),
-                        _ => delimited::prepare(path, &format, &base),
-                    }
-                }
-                _ => delimited::prepare(path, &format, &base),
-            };
-            return match prepared {
-                Ok(Ok(table)) => self.table(session, &facts, table, name),
-                Ok(Err(problem)) => {
-                    self.no_table(session, source, facts.elaboration, started, problem)
-                }
-                Err(err) => {
-                    self.no_table(session, source, facts.elaboration, started, unreadable(err))
-                }
-            };
+            claimed = Some(name);
         }
-        match excel::prepare(path, stem) {
-            Ok(Ok(tables)) => {
-                for table in tables {
-                    let name = self.names.claim(
-                        &self.options.table_prefix,
-                        &table_base_name(&table.base_name),
-                    );
-                    if self.is_unchanged(&name, &facts.digest)? {
-                        self.unchanged(session, &facts, table.sheet.clone(), name)?;
-                    } else {
-                        self.table(session, &facts, table, name)?;
-                    }
-                }
-                Ok(())
+        let speculate = facts.size >= self.options.speculate_from_bytes;
+        let tables = match facts.format.open(facts.path, facts.stem, speculate) {
+            Ok(Ok(tables)) => tables,
+            Ok(Err(problem)) => return self.no_table_of(session, &facts, problem),
+            Err(err) => return self.no_table_of(session, &facts, unreadable(err)),
+        };
+        for table in tables {
+            let name = match claimed.take() {
+                Some(name) => name,
+                None => self.claim(&table.base_name),
+            };
+            if claimed.is_none()
+                && facts.format.is_workbook()
+                && self.is_unchanged(&name, &facts.digest)?
+            {
+                self.unchanged(session, &facts, table.sheet.clone(), name)?;
+            } else {
+                self.table(session, &facts, table, name)?;
             }
-            Ok(Err(problem)) => self.no_table(session, source, facts.elaboration, started, problem),
-            Err(err) => self.no_table(session, source, facts.elaboration, started, unreadable(err)),
         }
+        Ok(())
+    }
+
+    fn claim(&mut self, base: &str) -> String {
+        self.names
+            .claim(&self.options.table_prefix, &table_base_name(base))
     }
 
     fn is_unchanged(&self, table: &str, digest: &str) -> Result<bool> {
@@ -298,33 +262,37 @@ impl Run<'_> {
             && self.conn.table_exists(Some("main"), table)?)
     }
 
+    fn no_table_of(
+        &mut self,
+        session: &mut Session,
+        facts: &FileFacts,
+        problem: FileProblem,
+    ) -> Result<()> {
+        let elaboration = facts.elaboration.clone();
+        self.no_table(session, facts.source, elaboration, facts.started, problem)
+    }
+
     /// An entry for a file that gives no table: `INITIAL -> FAILED` with its issue.
     fn no_table(
         &mut self,
         session: &mut Session,
         source: &str,
-        mut elaboration: Map<String, Value>,
+        elaboration: Map<String, Value>,
         started: Instant,
         problem: FileProblem,
     ) -> Result<()> {
-        elaboration.insert("duration_ms".into(), json!(ms(started)));
-        elaboration.insert(
-            "outcome".into(),
-            json!(format!("failed: {}", problem.message)),
-        );
         let format = elaboration
             .get("format")
             .and_then(Value::as_str)
             .map(str::to_string);
         // One transaction per entry's records: fewer commits for runs of many small files.
-        let entry = write_transaction(self.conn, || {
-            let entry = session.add_entry(source, None, &Value::Object(elaboration))?;
-            record_failure(session, &entry, &problem)?;
-            Ok(entry)
-        })?;
-        self.reports
-            .push(failed_report(entry, source, format, problem));
-        Ok(())
+        let conn = self.conn;
+        write_transaction(conn, || {
+            let entry = session.add_entry(source, None, &Value::Object(elaboration.clone()))?;
+            let mut line = entry_report(&entry, source, FAILED, &problem.message);
+            line.format = format;
+            self.finish(session, line, elaboration, started, &[problem.issue()])
+        })
     }
 
     fn unchanged(
@@ -339,28 +307,44 @@ impl Run<'_> {
             elaboration.insert("sheet".into(), json!(sheet));
         }
         let reason = format!("content digest equals the last load of {name}; not loaded again");
-        elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
-        elaboration.insert("outcome".into(), json!(format!("unchanged: {reason}")));
-        let entry = write_transaction(self.conn, || {
-            let entry =
-                session.add_entry(facts.source, Some(&name), &Value::Object(elaboration))?;
+        let conn = self.conn;
+        write_transaction(conn, || {
+            let entry = session.add_entry(
+                facts.source,
+                Some(&name),
+                &Value::Object(elaboration.clone()),
+            )?;
             session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
-            session.entry_transition(&entry, UNCHANGED, &reason)?;
-            Ok(entry)
-        })?;
-        self.reports.push(EntryReport {
-            entry_id: entry,
-            source: facts.source.to_string(),
-            table: Some(name),
-            sheet,
-            format: Some(facts.format.clone()),
-            rows: None,
-            columns: None,
-            issues: 0,
-            issues_error: 0,
-            state: UNCHANGED.to_string(),
-            reason,
-        });
+            let mut line = entry_report(&entry, facts.source, UNCHANGED, &reason);
+            line.table = Some(name.clone());
+            line.sheet = sheet.clone();
+            line.format = Some(facts.format.as_str().to_string());
+            self.finish(session, line, elaboration, facts.started, &[])
+        })
+    }
+
+    /// An entry ends (the one place, with [`close_entry`]): its issues, its elaboration's
+    /// duration and outcome, its final transition, and its summary line.
+    fn finish(
+        &mut self,
+        session: &mut Session,
+        line: EntryReport,
+        elaboration: Map<String, Value>,
+        started: Instant,
+        issues: &[Issue],
+    ) -> Result<()> {
+        for issue in issues {
+            session.issue(&issue.clone().entry(&line.entry_id))?;
+        }
+        close_entry(
+            session,
+            &line.entry_id,
+            elaboration,
+            started,
+            &line.state,
+            &line.reason,
+        )?;
+        self.reports.push(line);
         Ok(())
     }
 
@@ -380,34 +364,35 @@ impl Run<'_> {
             session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
             Ok(entry)
         })?;
-        let base_name = table.base_name.clone();
-        if self.load(session, facts, &entry, table, &name)? {
+        if let Recorded::Done = self.load(session, facts, &entry, table, &name)? {
             return Ok(());
         }
         // The sample's types did not hold for the whole file: read it the careful way.
-        let problem = match delimited::prepare(facts.path, &facts.format, &base_name) {
-            Ok(Ok(table)) => {
-                if self.load(session, facts, &entry, table, &name)? {
-                    return Ok(());
-                }
-                FileProblem::new(
-                    IssueKind::ScriptError,
-                    "the file changed while it was loaded",
-                    "ingest the file again once it is complete",
-                )
-            }
+        let problem = match facts.format.open(facts.path, facts.stem, false) {
+            Ok(Ok(tables)) => match tables.into_iter().next() {
+                Some(table) => match self.load(session, facts, &entry, table, &name)? {
+                    Recorded::Done => return Ok(()),
+                    // Only a speculative load mispredicts; the careful one has no sample.
+                    Recorded::Mispredicted => changed_while_loading(),
+                },
+                None => changed_while_loading(),
+            },
             Ok(Err(problem)) => problem,
             Err(err) => unreadable(err),
         };
-        record_failure(session, &entry, &problem)?;
-        let format = Some(facts.format.clone());
-        self.reports
-            .push(failed_report(entry, facts.source, format, problem));
-        Ok(())
+        let mut line = entry_report(&entry, facts.source, FAILED, &problem.message);
+        line.format = Some(facts.format.as_str().to_string());
+        self.finish(
+            session,
+            line,
+            facts.elaboration.clone(),
+            facts.started,
+            &[problem.issue()],
+        )
     }
 
-    /// Loads `table` for `entry`; false when a speculative load found that its sample's types
-    /// do not hold (then nothing was recorded or kept, and the caller loads again).
+    /// Loads `table` for `entry` and records how it ended, in steps: plan the columns, decide
+    /// whether the table may take them, load in one transaction, record the outcome.
     fn load(
         &mut self,
         session: &mut Session,
@@ -415,494 +400,162 @@ impl Run<'_> {
         entry: &str,
         table: Table,
         name: &str,
-    ) -> Result<bool> {
+    ) -> Result<Recorded> {
         let Table {
             sheet,
             facts: format_facts,
             mut scan,
             numbers_are_typed,
-            rows: row_source,
-            mut full_scan,
+            rows,
+            full_scan,
             ..
         } = table;
         let mut elaboration = facts.elaboration.clone();
         elaboration.extend(format_facts);
-        let speculative = full_scan.is_some();
-
-        let reserved: &[&str] = if self.options.provenance_columns {
-            &PROVENANCE_COLUMNS
-        } else {
-            &[]
-        };
-        let (names, header_issues) = column_names_reserving(&scan.headers, reserved);
-        let declared = self
-            .hook
-            .declared_types(facts.source, name, sheet.as_deref(), &names);
-        let mut columns: Vec<LoadColumn> = names
-            .iter()
-            .zip(&scan.stats)
-            .map(|(column, stats)| match declared.get(column) {
-                Some(declared) => LoadColumn {
-                    name: column.clone(),
-                    column_type: *declared,
-                    inferred: false,
-                },
-                None if numbers_are_typed && stats.mixes_whole_and_fractional() => LoadColumn {
-                    name: column.clone(),
-                    column_type: ColumnType::Real,
-                    inferred: false,
-                },
-                None => LoadColumn {
-                    name: column.clone(),
-                    column_type: stats.column_type(),
-                    inferred: true,
-                },
-            })
-            .collect();
-        let mut report = EntryReport {
-            entry_id: entry.to_string(),
-            source: facts.source.to_string(),
-            table: None,
-            sheet: sheet.clone(),
-            format: Some(facts.format.clone()),
-            rows: None,
-            columns: Some(columns.len()),
-            issues: 0,
-            issues_error: 0,
-            state: String::new(),
-            reason: String::new(),
-        };
-
-        let exists = self.conn.table_exists(Some("main"), name)?;
-        let appending = exists && self.options.if_exists == IfExists::Append;
-        let mut refusal: Option<Vec<Issue>> = None;
-        if exists && self.options.if_exists == IfExists::Fail {
-            refusal = Some(vec![Issue::new(IssueKind::TableExists, format!("table {name} already exists and --if-exists is fail; the file was not loaded"))
-                .column(name)
-                .remediation("use --if-exists replace or append, or another --table-prefix")]);
-        } else if appending {
-            match append_columns(
-                self.conn,
-                name,
-                &mut columns,
-                self.options.provenance_columns,
-            )? {
-                Ok(()) => {}
-                Err(mismatch) => refusal = Some(mismatch),
-            }
-        }
-        if let Some(refusal) = refusal {
-            if let Some(handle) = full_scan.take() {
-                match handle.join() {
-                    Ok(Ok(ScanOutcome::Done(full))) => scan = full,
-                    _ => return Ok(false),
-                }
-            }
-            for issue in table_issues(&header_issues, &scan).iter().chain(&refusal) {
-                session.issue(&issue.clone().entry(entry))?;
-            }
-            let reason = refusal[0].message.clone();
-            elaboration.insert("outcome".into(), json!(format!("skipped: {reason}")));
-            elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
-            session.set_entry_elaboration(entry, &Value::Object(elaboration))?;
-            session.entry_transition(entry, SKIPPED, &reason)?;
-            report.state = SKIPPED.to_string();
-            report.reason = reason;
-            self.reports.push(report);
-            return Ok(true);
-        }
-
-        let provenance = self.options.provenance_columns.then(|| Provenance {
-            session_id: session.id().to_string(),
-            entry_id: entry.to_string(),
+        let provenance = self.options.provenance_columns;
+        let ColumnPlan {
+            mut columns,
+            header_issues,
+        } = plan_columns(&scan, provenance, numbers_are_typed, |names| {
+            self.hook
+                .declared_types(facts.source, name, sheet.as_deref(), names)
         });
-        elaboration.insert("if_exists".into(), json!(self.options.if_exists));
+        let mut line = entry_report(entry, facts.source, "", "");
+        (line.sheet, line.format) = (sheet.clone(), Some(facts.format.as_str().to_string()));
+        line.columns = Some(columns.len());
+        let if_exists = self.options.if_exists;
+        let exists = self.conn.table_exists(Some("main"), name)?;
+        if let Some(refused) =
+            refusal(self.conn, name, exists, if_exists, &mut columns, provenance)?
+        {
+            let Some(scan) = whole_file_scan(full_scan, scan) else {
+                return Ok(Recorded::Mispredicted);
+            };
+            line.state = SKIPPED.to_string();
+            line.reason = refused[0].message.clone();
+            let mut issues = table_issues(&header_issues, &scan);
+            issues.extend(refused);
+            self.finish(session, line, elaboration, facts.started, &issues)?;
+            return Ok(Recorded::Done);
+        }
+        elaboration.insert("if_exists".into(), json!(if_exists));
 
-        let mut row_check = self.hook.row_check(&LoadedEntry {
+        let mut loaded = LoadedEntry {
             entry_id: entry.to_string(),
             source: facts.source.to_string(),
             table: name.to_string(),
-            sheet: sheet.clone(),
-            format: facts.format.clone(),
+            sheet,
+            format: facts.format.as_str().to_string(),
             columns: loaded_columns(&scan, &columns),
             rows: 0,
-        });
-        let conn = self.conn;
-        let progress = &mut self.progress;
-        let mut mispredicted = false;
+        };
+        let mut row_check = self.hook.row_check(&loaded);
         let rollback_journal = facts.size >= self.options.rollback_journal_from_bytes
-            && load::leave_wal_if_alone(conn)?;
-        let replacing = self.options.if_exists == IfExists::Replace;
-        let outcome = write_transaction(conn, || {
-            // Checked again under the write lock: another process may have made the table
-            // since. Only `replace` may drop it; the other modes fail the file instead.
-            let exists = exists || (replacing && conn.table_exists(Some("main"), name)?);
-            if exists && !appending {
-                let drop = format!("DROP TABLE {}", quote_ident(name));
-                run_recorded(
-                    conn,
-                    session,
-                    entry,
-                    &drop,
-                    "replace: the old table goes in the same transaction as the new one comes",
-                )?;
-            }
-            let offset: i64 = if appending {
-                conn.query_row(
-                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", quote_ident(name)),
-                    [],
-                    |r| r.get(0),
-                )?
-            } else {
-                let create = load::create_table_sql(name, &columns, provenance.is_some());
-                run_recorded(
-                    conn,
-                    session,
-                    entry,
-                    &create,
-                    "create the table with the inferred types",
-                )?;
-                0
-            };
-            let insert_started = Instant::now();
-            let mut record_issues = |issues: &mut Vec<Issue>| -> Result<()> {
-                for issue in issues.drain(..) {
-                    session.issue(&issue)?;
-                }
-                Ok(())
-            };
-            let checking = row_check.as_deref_mut().map(|check| load::Checking {
-                check,
-                first_rowid: offset + 1,
-                record: &mut record_issues,
-            });
-            let inserted = load::insert_rows(
-                conn,
-                name,
-                &columns,
-                provenance.as_ref(),
-                row_source,
-                &mut |rows, bytes| progress.rows(rows, bytes),
-                checking,
-            );
-            if let Some(handle) = full_scan.take() {
-                // The whole file's scan decides: the sample's types must be its types.
-                let types = |s: &Scan| s.stats.iter().map(|c| c.column_type()).collect::<Vec<_>>();
-                match handle.join() {
-                    Ok(Ok(ScanOutcome::Done(full)))
-                        if inserted.is_ok()
-                            && full.headers == scan.headers
-                            && types(&full) == types(&scan) =>
-                    {
-                        scan = full
-                    }
-                    _ => {
-                        mispredicted = true;
-                        return Err(Error::Invalid("the sample's types do not hold".into()));
-                    }
-                }
-            }
-            let rows = inserted?;
-            session.exec(
-                &Exec::new(
-                    "sql",
-                    load::insert_sql(name, &columns, provenance.is_some(), 1),
-                )
-                .entry(entry)
-                .output(format!("{rows} rows inserted in file order"))
-                .duration(insert_started.elapsed()),
-            )?;
-            if rows != scan.rows {
-                return Err(Error::Invalid(format!(
-                    "pass 1 counted {} rows, pass 2 read {rows}; the file changed while loading",
-                    scan.rows
-                )));
-            }
-            for issue in table_issues(&header_issues, &scan) {
-                session.issue(&issue.entry(entry))?;
-            }
-            let loaded_columns = loaded_columns(&scan, &columns);
-            let outcome = format!("loaded {rows} rows into {name}");
-            elaboration.insert("rows".into(), json!(scan.rows));
-            elaboration.insert("columns".into(), json!(loaded_columns));
-            elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
-            elaboration.insert("outcome".into(), json!(outcome.clone()));
-            if appending {
-                elaboration.insert("rowid_offset".into(), json!(offset));
-            }
-            session.set_entry_elaboration(entry, &Value::Object(elaboration.clone()))?;
-            session.set_entry_table(entry, Some(name))?;
-            session.entry_transition(entry, INGESTED, &outcome)?;
-            Ok((rows, outcome, loaded_columns))
-        });
+            && load::leave_wal_if_alone(self.conn)?;
+        let outcome = TableLoad {
+            conn: self.conn,
+            entry,
+            name,
+            columns: &columns,
+            header_issues: &header_issues,
+            provenance: provenance.then(|| Provenance {
+                session_id: session.id().to_string(),
+                entry_id: entry.to_string(),
+            }),
+            appending: exists && if_exists == IfExists::Append,
+            replacing: if_exists == IfExists::Replace,
+            scan: &mut scan,
+            full_scan,
+            row_check: row_check.as_deref_mut(),
+            progress: &mut self.progress,
+            elaboration: elaboration.clone(),
+            started: facts.started,
+        }
+        .run(session, rows);
         if rollback_journal {
-            load::return_to_wal(conn)?;
+            load::return_to_wal(self.conn)?;
         }
-        if mispredicted {
-            return Ok(false);
+        let outcome = outcome?;
+        if let LoadOutcome::Loaded { rows, columns, .. } = &outcome {
+            loaded.rows = *rows;
+            loaded.columns = columns.clone();
+            self.hook.after_load(session, &loaded, row_check)?;
         }
+        let failed_issues = || table_issues(&header_issues, &scan);
+        self.record_outcome(
+            session,
+            facts,
+            outcome,
+            line,
+            elaboration,
+            loaded,
+            failed_issues,
+        )
+    }
+
+    /// Step 4: how the load ended, into the run's records. A committed load closed its entry
+    /// in its transaction; a rolled-back one records its issues again with the failure.
+    #[allow(clippy::too_many_arguments)]
+    fn record_outcome(
+        &mut self,
+        session: &mut Session,
+        facts: &FileFacts,
+        outcome: LoadOutcome,
+        mut line: EntryReport,
+        elaboration: Map<String, Value>,
+        loaded: LoadedEntry,
+        pass1_issues: impl FnOnce() -> Vec<Issue>,
+    ) -> Result<Recorded> {
         match outcome {
-            Ok((rows, outcome, loaded_columns)) => {
+            LoadOutcome::Mispredicted => return Ok(Recorded::Mispredicted),
+            LoadOutcome::Loaded { rows, reason, .. } => {
+                // Here an entry's table is committed: its columns and row count are known.
                 self.last_digests
-                    .insert(name.to_ascii_lowercase(), facts.digest.clone());
-                let loaded = LoadedEntry {
-                    entry_id: entry.to_string(),
-                    source: facts.source.to_string(),
-                    table: name.to_string(),
-                    sheet,
-                    format: facts.format.clone(),
-                    columns: loaded_columns,
-                    rows,
-                };
-                self.hook.after_load(session, &loaded, row_check)?;
+                    .insert(loaded.table.to_ascii_lowercase(), facts.digest.clone());
+                line.table = Some(loaded.table.clone());
+                line.rows = Some(rows);
+                line.state = INGESTED.to_string();
+                line.reason = reason;
                 self.loaded.push(loaded);
-                report.table = Some(name.to_string());
-                report.rows = Some(rows);
-                report.state = INGESTED.to_string();
-                report.reason = outcome;
+                self.reports.push(line);
             }
-            Err(Error::Interrupted) => {
+            LoadOutcome::Interrupted => {
                 session.entry_transition(
-                    entry,
+                    &loaded.entry_id,
                     INTERRUPTED,
                     "interrupted (Ctrl-C or SIGTERM); the load was rolled back",
                 )?;
                 return Err(Error::Interrupted);
             }
-            Err(_) if speculative => return Ok(false),
-            Err(err) => {
-                // Rolled back: no table, and none of the issues above were kept; record them
-                // again with the failure.
-                let kind = if matches!(err, Error::Io(_)) {
-                    IssueKind::UnreadableFile
-                } else {
-                    IssueKind::ScriptError
+            LoadOutcome::Failed { kind, reason } => {
+                let remediation = match kind {
+                    IssueKind::LoadError => {
+                        "free disk space (or fix the storage) and ingest the file again"
+                    }
+                    _ => "fix the cause and ingest the file again",
                 };
-                let reason = format!("the load failed and was rolled back: {err}");
-                for issue in table_issues(&header_issues, &scan) {
-                    session.issue(&issue.entry(entry))?;
-                }
-                session.issue(
-                    &Issue::new(kind, reason.clone())
-                        .entry(entry)
-                        .remediation("fix the cause and ingest the file again"),
-                )?;
-                elaboration.insert("duration_ms".into(), json!(ms(facts.started)));
-                elaboration.insert("outcome".into(), json!(format!("failed: {reason}")));
-                session.set_entry_elaboration(entry, &Value::Object(elaboration))?;
-                session.entry_transition(entry, FAILED, &reason)?;
-                report.state = FAILED.to_string();
-                report.reason = reason;
+                let mut issues = pass1_issues();
+                issues.push(Issue::new(kind, reason.clone()).remediation(remediation));
+                line.state = FAILED.to_string();
+                line.reason = reason;
+                self.finish(session, line, elaboration, facts.started, &issues)?;
             }
         }
-        self.reports.push(report);
-        Ok(true)
+        Ok(Recorded::Done)
     }
 }
 
-/// Records why an entry gives no table, and moves it to `FAILED`.
-fn record_failure(session: &mut Session, entry: &str, problem: &FileProblem) -> Result<()> {
-    session.issue(
-        &Issue::new(problem.kind, problem.message.clone())
-            .entry(entry)
-            .severity(problem.severity)
-            .remediation(problem.remediation.clone()),
-    )?;
-    session.entry_transition(entry, FAILED, &problem.message)?;
-    Ok(())
-}
-
-/// The summary line of an entry that gives no table.
-fn failed_report(
-    entry: String,
-    source: &str,
-    format: Option<String>,
-    problem: FileProblem,
-) -> EntryReport {
-    EntryReport {
-        entry_id: entry,
-        source: source.to_string(),
-        table: None,
-        sheet: None,
-        format,
-        rows: None,
-        columns: None,
-        issues: 0,
-        issues_error: 0,
-        state: FAILED.to_string(),
-        reason: problem.message,
+/// The scan a skipped speculative load records: the whole file's (None when it failed, and
+/// the careful read must tell why).
+fn whole_file_scan(
+    full_scan: Option<std::thread::JoinHandle<Result<ScanOutcome>>>,
+    sample: Scan,
+) -> Option<Scan> {
+    match full_scan.map(|handle| handle.join()) {
+        None => Some(sample),
+        Some(Ok(Ok(ScanOutcome::Done(full)))) => Some(full),
+        Some(_) => None,
     }
-}
-
-/// The issues of a table: its header's, pass 1's, and a warning when it has no data rows.
-fn table_issues(header_issues: &[Issue], scan: &Scan) -> Vec<Issue> {
-    let mut issues = header_issues.to_vec();
-    issues.extend(scan.issues.iter().cloned());
-    if scan.rows == 0 {
-        issues.push(
-            Issue::new(
-                IssueKind::EmptyFile,
-                "the file has a header but no data rows; its table is empty",
-            )
-            .severity(Severity::Warning)
-            .remediation("send the file with its data rows"),
-        );
-    }
-    issues
-}
-
-/// The columns as the elaboration and the hook see them.
-fn loaded_columns(scan: &Scan, columns: &[LoadColumn]) -> Vec<LoadedColumn> {
-    scan.headers
-        .iter()
-        .zip(columns)
-        .zip(&scan.stats)
-        .map(|((header, column), stats)| LoadedColumn {
-            header: header.clone(),
-            name: column.name.clone(),
-            column_type: column.column_type,
-            nulls: stats.nulls,
-        })
-        .collect()
-}
-
-/// Runs one statement a user would want to see, and records it as an exec row.
-fn run_recorded(
-    conn: &Connection,
-    session: &Session,
-    entry: &str,
-    sql: &str,
-    why: &str,
-) -> Result<()> {
-    let started = Instant::now();
-    conn.execute_batch(sql)?;
-    let mut exec = Exec::new("sql", sql)
-        .entry(entry)
-        .duration(started.elapsed());
-    exec.narrative_md = Some(why.to_string());
-    session.exec(&exec)?;
-    Ok(())
-}
-
-/// For `--if-exists append`: the existing table must have the file's columns (and the
-/// provenance columns when asked for), in order. Then its declared types are used.
-fn append_columns(
-    conn: &Connection,
-    table: &str,
-    columns: &mut [LoadColumn],
-    provenance: bool,
-) -> Result<std::result::Result<(), Vec<Issue>>> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote_ident(table)))?;
-    let existing: Vec<(String, String)> = stmt
-        .query_map([], |row| {
-            Ok((
-                row.get(1)?,
-                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut wanted: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    if provenance {
-        wanted.extend(PROVENANCE_COLUMNS.iter().map(|c| c.to_string()));
-    }
-    let same = existing.len() == wanted.len()
-        && existing
-            .iter()
-            .zip(&wanted)
-            .all(|((have, _), want)| have.eq_ignore_ascii_case(want));
-    if !same {
-        let mut issues = Vec::new();
-        for want in &wanted {
-            if !existing
-                .iter()
-                .any(|(have, _)| have.eq_ignore_ascii_case(want))
-            {
-                issues.push(
-                    Issue::new(
-                        IssueKind::ExtraColumn,
-                        format!("column {want} of the file is not in table {table}; not appended"),
-                    )
-                    .column(want.clone())
-                    .remediation(
-                        "append only files with the table's columns, or use --if-exists replace",
-                    ),
-                );
-            }
-        }
-        for (have, _) in &existing {
-            if !wanted.iter().any(|want| have.eq_ignore_ascii_case(want)) {
-                issues.push(
-                    Issue::new(
-                        IssueKind::MissingColumn,
-                        format!("column {have} of table {table} is not in the file; not appended"),
-                    )
-                    .column(have.clone())
-                    .remediation(
-                        "append only files with the table's columns, or use --if-exists replace",
-                    ),
-                );
-            }
-        }
-        if issues.is_empty() {
-            issues.push(
-                Issue::new(
-                    IssueKind::ExtraColumn,
-                    format!(
-                        "the file's columns are in another order than table {table}'s; not appended"
-                    ),
-                )
-                .remediation("append only files with the table's columns in the same order"),
-            );
-        }
-        return Ok(Err(issues));
-    }
-    for (column, (_, declared)) in columns.iter_mut().zip(&existing) {
-        let existing_type = ColumnType::from_declared(declared);
-        if existing_type != column.column_type || !column.inferred {
-            column.column_type = existing_type;
-            column.inferred = false;
-        }
-    }
-    Ok(Ok(()))
-}
-
-/// The digest of the last committed load of every table named in the RSSD's entries.
-fn last_ingested_digests(conn: &Connection) -> Result<HashMap<String, String>> {
-    let mut stmt = conn.prepare(
-        "SELECT e.ingest_table_name, json_extract(e.elaboration, '$.content_sha256')
-         FROM orchestration_session_entry e
-         WHERE e.ingest_table_name IS NOT NULL AND json_valid(e.elaboration)
-           AND e.orchestration_session_entry_id IN
-               (SELECT session_entry_id FROM orchestration_session_state WHERE to_state = 'INGESTED')
-         ORDER BY e.rowid",
-    )?;
-    let mut digests = HashMap::new();
-    let rows = stmt.query_map([], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-    })?;
-    for row in rows {
-        let (table, digest) = row?;
-        match digest {
-            Some(digest) => digests.insert(table.to_ascii_lowercase(), digest),
-            None => digests.remove(&table.to_ascii_lowercase()),
-        };
-    }
-    Ok(digests)
-}
-
-fn fill_issue_counts(
-    conn: &Connection,
-    session_id: &str,
-    reports: &mut [EntryReport],
-) -> Result<()> {
-    let counts = crate::state::query::issue_counts_by_entry(conn, session_id)?;
-    for report in reports {
-        if let Some(&(errors, warnings)) = counts.get(&Some(report.entry_id.clone())) {
-            report.issues = (errors + warnings) as usize;
-            report.issues_error = errors as usize;
-        }
-    }
-    Ok(())
 }
 
 fn unreadable(err: impl std::fmt::Display) -> FileProblem {
@@ -913,72 +566,10 @@ fn unreadable(err: impl std::fmt::Display) -> FileProblem {
     )
 }
 
-/// The format a file's extension names, if rssd reads it.
-pub(super) fn format_of(path: &Path) -> Option<String> {
-    let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
-    let format = match extension.as_str() {
-        "csv" | "tsv" | "txt" | "xlsx" | "xlsm" | "xls" | "ods" | "json" => extension.as_str(),
-        "ndjson" | "jsonl" => "ndjson",
-        _ => return None,
-    };
-    Some(format.to_string())
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
-fn ms(started: Instant) -> f64 {
-    (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a file time.
-fn iso_time(time: SystemTime) -> String {
-    let seconds = match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
+fn changed_while_loading() -> FileProblem {
+    FileProblem::new(
+        IssueKind::ScriptError,
+        "the file changed while it was loaded",
+        "ingest the file again once it is complete",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_times_are_iso_8601_utc() {
-        assert_eq!(iso_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_251_199);
-        assert_eq!(iso_time(t), "2024-02-29T23:59:59Z");
-    }
 }

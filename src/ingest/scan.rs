@@ -5,28 +5,9 @@ use csv::ByteRecord;
 
 use super::infer::ColumnStats;
 use super::source::RowSource;
+// The shapes of pass 1's result live with the table that carries them.
+pub use super::source::{Scan, ScanOutcome};
 use crate::state::{Issue, IssueKind, Severity};
-
-/// What pass 1 learned about one table-to-be.
-#[derive(Debug, Clone)]
-pub struct Scan {
-    /// Header cells as in the file.
-    pub headers: Vec<String>,
-    pub rows: u64,
-    pub stats: Vec<ColumnStats>,
-    /// Structural issues, not yet tied to an entry.
-    pub issues: Vec<Issue>,
-}
-
-pub enum ScanOutcome {
-    Done(Scan),
-    /// No record at all, not even a header.
-    NoHeader,
-    /// Bytes that are not UTF-8 at this data row (0: the header).
-    NotUtf8 {
-        row: u64,
-    },
-}
 
 /// Reads every record of `source`. With `check_utf8`, stops at the first record that is not
 /// valid UTF-8 so the caller can read the file again in another encoding.

@@ -1,10 +1,11 @@
-//! The one interface every format reads through: records of UTF-8 cells, header first.
+//! The one interface every format reads through (records of UTF-8 cells, header first), and
+//! what a reader hands the run: a table-to-be with its pass-1 [`Scan`], or a [`FileProblem`].
 
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::scan::{Scan, ScanOutcome};
-use crate::state::{IssueKind, Severity};
+use super::infer::ColumnStats;
+use crate::state::{Issue, IssueKind, Severity};
 
 /// Records of cells in file order; the first record is the header. Empty cells are NULL.
 /// Cells are UTF-8 except where a delimited file's bytes are not (pass 1 checks).
@@ -16,6 +17,27 @@ pub trait RowSource: Send {
     fn blank_lines_before(&self) -> u64 {
         0
     }
+}
+
+/// What pass 1 learned about one table-to-be.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// Header cells as in the file.
+    pub headers: Vec<String>,
+    pub rows: u64,
+    pub stats: Vec<ColumnStats>,
+    /// Structural issues, not yet tied to an entry.
+    pub issues: Vec<Issue>,
+}
+
+pub enum ScanOutcome {
+    Done(Scan),
+    /// No record at all, not even a header.
+    NoHeader,
+    /// Bytes that are not UTF-8 at this data row (0: the header).
+    NotUtf8 {
+        row: u64,
+    },
 }
 
 /// One table-to-be found in a file: what pass 1 learned, and the rows for pass 2.
@@ -78,6 +100,13 @@ impl FileProblem {
             message: message.into(),
             remediation: remediation.to_string(),
         }
+    }
+
+    /// The issue that records it.
+    pub fn issue(&self) -> Issue {
+        Issue::new(self.kind, self.message.clone())
+            .severity(self.severity)
+            .remediation(self.remediation.clone())
     }
 }
 

@@ -1,4 +1,4 @@
-//! Issues: the taxonomy of `../shared/reference/issue-types.md` and the row an issue becomes.
+//! Issues: the taxonomy of `docs/issues.md` and the row an issue becomes.
 
 use serde_json::{Map, Value};
 
@@ -76,6 +76,7 @@ issue_kinds! {
     ReferenceViolation => "Reference Violation", "foreign-key";
     RuleViolation => "Rule Violation", "sql-rule";
     ScriptError => "Script Error", "exec-error";
+    LoadError => "Load Error", "load-error";
     MissingTable => "Missing Table", "missing-table";
     TableExists => "Table Exists", "table-exists";
 }

@@ -1,4 +1,4 @@
--- Copied from ../shared/reference/rssd-schema.sql with IF NOT EXISTS added so that creating is
+-- Copied from the public RSSD schema (tests/fixtures/rssd-schema.sql) with IF NOT EXISTS added so that creating is
 -- idempotent and an RSSD made by another tool is adopted as it is. SQLite drops "IF NOT EXISTS"
 -- from the text it keeps in sqlite_master, so that text equals the reference exactly.
 -- RSSD (Resource Surveillance State Database) orchestration schema: the interface this project

@@ -223,6 +223,13 @@ impl<'c> Session<'c> {
         self.record_transition(Some(entry_id), to, Some(reason), None, None)
     }
 
+    /// After a transaction that moved `entry_id` was rolled back: the entry is in `state`
+    /// again, as the database holds it.
+    pub fn entry_rolled_back(&mut self, entry_id: &str, state: &str) {
+        self.entry_states
+            .insert(entry_id.to_string(), state.to_string());
+    }
+
     /// The full form: a session (`entry_id` None) or entry transition with its result and
     /// elaboration JSON. Returns the state row's id.
     pub fn record_transition(

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::Target;
 use super::schema::{Binding, FieldsMatch, SchemaSet};
+use super::target::Target;
 use crate::Result;
 use crate::state::Session;
 use crate::state::{Issue, IssueKind};

@@ -12,7 +12,7 @@ use globset::{Glob, GlobMatcher};
 use rusqlite::Statement;
 use rusqlite::types::ValueRef;
 
-use super::cell_text;
+use super::stored::{cell_text, in_transaction};
 use crate::sql::quote_ident;
 use crate::state::{Exec, Issue, IssueKind, Session, Severity};
 use crate::{Error, Result};
@@ -326,7 +326,7 @@ fn run_one(
     let entry_id = table.map(|(entry, _)| entry.as_str());
     // A rule that stops half-way rolls back its issues: all or nothing.
     let mut failure = None;
-    let result = super::in_transaction(conn, || {
+    let result = in_transaction(conn, || {
         execute(session, identity, sql, table, tables).map_err(|reason| {
             failure = Some(reason);
             Error::Invalid("rule failed".to_string())

@@ -5,8 +5,10 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::content::table_columns;
-use super::{Plan, Target, TargetColumn, Validator};
+use super::plan::Plan;
+use super::stored::table_columns;
+use super::target::{Target, TargetColumn};
+use super::validator::Validator;
 use crate::state::query::IssueCounts;
 use crate::state::{StateDb, TABLES};
 use crate::{Error, Result};

@@ -1,10 +1,136 @@
 //! Helpers shared by the end-to-end tests: run the real binary, read the database it wrote.
+//! [`Work`] is the work-dir builder for new tests; the free functions below take a database
+//! path, as the older tests do. `robust` holds the crash/concurrency/hostile-input helpers.
 #![allow(dead_code)]
+
+pub mod robust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rusqlite::Connection;
+
+/// A temporary work directory with an RSSD path in it, removed when dropped:
+///
+/// ```ignore
+/// let work = Work::new();
+/// let csv = work.file("in/a.csv", "id\n1\n");
+/// assert_status(&work.rssd(&["ingest", text(&csv)]), 0);
+/// assert_eq!(work.query("SELECT id FROM a"), [[Some("1".to_string())]]);
+/// ```
+pub struct Work {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Work {
+    /// A new empty directory; the RSSD will be `rssd.sqlite.db` in it (not created yet).
+    pub fn new() -> Work {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = dir.path().join("rssd.sqlite.db");
+        Work { dir, db }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The RSSD's path (`-d` of every [`Work::rssd`] run).
+    pub fn db_path(&self) -> &Path {
+        &self.db
+    }
+
+    /// Writes `contents` to `name` (a relative path; folders are created) and returns its path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        write(self.path(), name, contents)
+    }
+
+    /// Runs `rssd -d <db> ARGS...` (standard input closed) and returns its output.
+    pub fn rssd(&self, args: &[&str]) -> Output {
+        rssd()
+            .arg("-d")
+            .arg(&self.db)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("rssd binary runs")
+    }
+
+    /// A connection to the RSSD.
+    pub fn db(&self) -> Connection {
+        connect(&self.db)
+    }
+
+    /// Every row of `sql`, each cell as text (`CAST` yourself where the type matters).
+    pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(sql).expect("query prepares");
+        let width = stmt.column_count();
+        stmt.query_map([], |row| {
+            (0..width)
+                .map(|i| {
+                    Ok(match row.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                        rusqlite::types::ValueRef::Text(s) | rusqlite::types::ValueRef::Blob(s) => {
+                            Some(String::from_utf8_lossy(s).into_owned())
+                        }
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .expect("query runs")
+        .map(|row| row.expect("row reads"))
+        .collect()
+    }
+}
+
+/// A temporary directory and the path of an RSSD in it (not created yet).
+pub fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    (dir, db)
+}
+
+/// Writes `bytes` to `dir/name`, creating folders, and returns the path.
+pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A path as `&str`, for argument lists.
+pub fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Runs `rssd -d DB ingest --no-progress ARGS...`.
+pub fn ingest(db: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["ingest", "--no-progress"];
+    all.extend_from_slice(args);
+    run(db, &all)
+}
+
+/// The latest session's id.
+pub fn latest_session(db: &Path) -> String {
+    column(
+        db,
+        "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1",
+    )[0]
+    .clone()
+    .expect("a session")
+}
 
 /// The `rssd` binary with a clean environment for its own variables.
 pub fn rssd() -> Command {
@@ -115,16 +241,10 @@ pub fn dump(db: &Path) -> Vec<String> {
     lines
 }
 
-/// The reference schema the project must create, from `../shared/reference`.
+/// The public RSSD schema the project must create, exactly as published (a copy kept in
+/// `tests/fixtures/rssd-schema.sql`; `src/state/schema.sql` adds `IF NOT EXISTS` to it).
 pub fn reference_schema() -> String {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/rssd-schema.sql");
-    std::fs::read_to_string(&path).unwrap_or_else(|err| {
-        panic!(
-            "{}: {err} (CI keeps shared/ beside the project)",
-            path.display()
-        )
-    })
+    include_str!("../fixtures/rssd-schema.sql").to_string()
 }
 
 /// The variable that turns a test binary's ignored `hold_...` test into a session holder.
@@ -142,7 +262,9 @@ pub fn hold_session_until_killed(record: impl FnOnce(&mut rssd::state::Session<'
         .begin_session("ingest", &serde_json::json!({"argv": ["held"]}))
         .unwrap();
     record(&mut session);
-    std::fs::write(format!("{path}.ready"), session.id()).unwrap();
+    // Written whole, then renamed: the parent must never read a half-written id.
+    std::fs::write(format!("{path}.ready.tmp"), session.id()).unwrap();
+    std::fs::rename(format!("{path}.ready.tmp"), format!("{path}.ready")).unwrap();
     std::thread::sleep(std::time::Duration::from_secs(120));
 }
 
@@ -161,7 +283,7 @@ impl Holder {
     }
 }
 
-/// Runs the ignored test `holder_test` of this test binary as a child that holds a session
+/// Runs the ignored test `holder_test` (its full name, `module::test`) of this test binary as a child that holds a session
 /// open in `db`, and waits until the session is recorded.
 pub fn spawn_holder(db: &Path, holder_test: &str) -> Holder {
     let ready = PathBuf::from(format!("{}.ready", db.display()));
@@ -223,4 +345,28 @@ pub fn write_clinic_workbook(path: &Path, vba_project: Option<&Path>) {
         .unwrap();
     book.add_worksheet().set_name("Empty").unwrap();
     book.save(path).unwrap();
+}
+
+#[test]
+fn the_work_builder_writes_files_runs_rssd_and_reads_back() {
+    let work = Work::new();
+    let csv = work.file("in/a.csv", "id,name\n1,Ann\n2,\n");
+    assert_eq!(csv, work.path().join("in/a.csv"));
+    let out = work.rssd(&["ingest", "--no-progress", text(&csv)]);
+    assert_status(&out, 0);
+    assert!(work.db_path().exists());
+    assert_eq!(
+        work.query("SELECT id, name FROM a ORDER BY rowid"),
+        [
+            [Some("1".to_string()), Some("Ann".to_string())],
+            [Some("2".to_string()), None]
+        ]
+    );
+    let sessions: i64 = work
+        .db()
+        .query_row("SELECT count(*) FROM orchestration_session", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(sessions, 1);
 }

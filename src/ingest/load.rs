@@ -15,10 +15,10 @@ use csv::ByteRecord;
 use rusqlite::types::Null;
 use rusqlite::{Connection, Statement};
 
+use super::infer::{is_canonical_integer, is_canonical_real, looks_numeric, parse_real};
+use super::source::RowSource;
+use super::{ColumnType, RowCheck};
 use crate::error::panic_reason;
-use crate::ingest::infer::{is_canonical_integer, is_canonical_real, looks_numeric, parse_real};
-use crate::ingest::source::RowSource;
-use crate::ingest::{ColumnType, RowCheck};
 use crate::sql::quote_ident;
 use crate::state::Issue;
 use crate::{Error, Result};

@@ -221,16 +221,6 @@ pub fn user_tables(db: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// The latest session's id.
-pub fn latest_session(db: &Path) -> String {
-    column(
-        db,
-        "SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1",
-    )[0]
-    .clone()
-    .expect("a session")
-}
-
 /// Where a killed run was, read from what it left (before anything else opens the file).
 pub fn phase(db: &Path, sessions_before: i64, entries_expected: usize) -> String {
     if !db.exists() {

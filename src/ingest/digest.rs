@@ -1,0 +1,93 @@
+//! What is recorded about a file's bytes: its SHA-256 and its time; and each table's digest
+//! at its last committed load, so that an unchanged file is recognised before it is read.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::Result;
+
+/// The digest of the last committed load of every table named in the RSSD's entries.
+pub(super) fn last_ingested_digests(conn: &Connection) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.ingest_table_name, json_extract(e.elaboration, '$.content_sha256')
+         FROM orchestration_session_entry e
+         WHERE e.ingest_table_name IS NOT NULL AND json_valid(e.elaboration)
+           AND e.orchestration_session_entry_id IN
+               (SELECT session_entry_id FROM orchestration_session_state WHERE to_state = 'INGESTED')
+         ORDER BY e.rowid",
+    )?;
+    let mut digests = HashMap::new();
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+    })?;
+    for row in rows {
+        let (table, digest) = row?;
+        match digest {
+            Some(digest) => digests.insert(table.to_ascii_lowercase(), digest),
+            None => digests.remove(&table.to_ascii_lowercase()),
+        };
+    }
+    Ok(digests)
+}
+
+/// The SHA-256 of a file's bytes, in lower-case hex.
+pub(super) fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a file time.
+pub(super) fn iso_time(time: SystemTime) -> String {
+    let seconds = match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_times_are_iso_8601_utc() {
+        assert_eq!(iso_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_251_199);
+        assert_eq!(iso_time(t), "2024-02-29T23:59:59Z");
+    }
+}
