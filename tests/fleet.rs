@@ -1,14 +1,12 @@
 //! `rssd merge` and `rssd push` end to end: real binary, real RSSDs, a real PostgreSQL server.
 
-mod common;
-#[path = "fleet/pg.rs"]
 mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use pg::Cluster;
 
 /// A device RSSD `NAME.db` in `dir` holding one ingest session of `files` (name, content).
