@@ -12,6 +12,8 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 [ -x /usr/bin/time ] || need_apt+=(time)
 # The progress-bar test runs rssd under a pseudo-terminal with util-linux `script`.
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
+# The fleet tests start throwaway PostgreSQL clusters (initdb, pg_ctl) and bench/fleet.sh uses psql.
+[ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || need_apt+=(postgresql)
 # The fuzz smoke run builds libFuzzer, which is C++.
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod error;
+pub mod fleet;
 pub mod ingest;
 pub mod interrupt;
 pub mod orchestrate;

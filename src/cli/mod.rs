@@ -4,9 +4,11 @@
 mod ingest;
 mod init;
 mod issues;
+mod merge;
 mod options;
 mod orchestrate;
 mod output;
+mod push;
 mod report;
 mod serve;
 mod sessions;
@@ -100,6 +102,10 @@ pub enum Command {
     Watch(watch::Args),
     /// Serve the RSSD read-only in a browser: sessions, issues, tables, SQL; JSON under /api.
     Serve(serve::Args),
+    /// Merge device RSSDs into this one, by primary key, as a `merge` session.
+    Merge(merge::Args),
+    /// Replicate the RSSD into PostgreSQL, incrementally, one transaction per session.
+    Push(push::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -119,6 +125,8 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
         Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Merge(args) => merge::run(&cli.global, args),
+        Command::Push(args) => push::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
