@@ -15,7 +15,7 @@ use super::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
 use super::naming::column_names_reserving;
 use super::progress::Progress;
 use super::source::{RowSource, Scan, ScanOutcome};
-use super::{ColumnType, EntryReport, IfExists, LoadedColumn, RowCheck};
+use super::{ColumnType, EntryReport, IfExists, IngestOptions, LoadedColumn, RowCheck};
 use crate::sql::quote_ident;
 use crate::state::states::{FAILED, INGESTED, INGESTING, SKIPPED, UNCHANGED};
 use crate::state::{Exec, Issue, IssueKind, Session, Severity};
@@ -73,16 +73,14 @@ pub(super) fn admission(
     conn: &Connection,
     name: &str,
     exists: bool,
-    if_exists: IfExists,
-    strict_columns: bool,
+    options: &IngestOptions,
     columns: &mut [LoadColumn],
     scan: &Scan,
-    provenance: bool,
 ) -> Result<Admission> {
     if !exists {
         return Ok(Admission::Go(AppendPlan::default()));
     }
-    match if_exists {
+    match options.if_exists {
         IfExists::Replace => Ok(Admission::Go(AppendPlan::default())),
         IfExists::Fail => Ok(Admission::Refused(vec![
             Issue::new(
@@ -95,8 +93,8 @@ pub(super) fn admission(
             .remediation("use --if-exists replace or append, or another --table-prefix"),
         ])),
         IfExists::Append => {
-            let planned =
-                append::plan(conn, name, columns, &scan.stats, provenance, strict_columns)?;
+            let (provenance, strict) = (options.provenance_columns, options.strict_columns);
+            let planned = append::plan(conn, name, columns, &scan.stats, provenance, strict)?;
             Ok(match planned {
                 Ok(plan) => Admission::Go(plan),
                 Err(issues) => Admission::Refused(issues),

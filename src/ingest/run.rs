@@ -443,16 +443,7 @@ impl Run<'_> {
         line.columns = Some(columns.len());
         let if_exists = self.options.if_exists;
         let exists = self.conn.table_exists(Some("main"), name)?;
-        let admitted = admission(
-            self.conn,
-            name,
-            exists,
-            if_exists,
-            self.options.strict_columns,
-            &mut columns,
-            &scan,
-            provenance,
-        )?;
+        let admitted = admission(self.conn, name, exists, self.options, &mut columns, &scan)?;
         let append = match admitted {
             Admission::Go(append) => append,
             Admission::Refused(refused) => {
