@@ -262,7 +262,9 @@ pub fn hold_session_until_killed(record: impl FnOnce(&mut rssd::state::Session<'
         .begin_session("ingest", &serde_json::json!({"argv": ["held"]}))
         .unwrap();
     record(&mut session);
-    std::fs::write(format!("{path}.ready"), session.id()).unwrap();
+    // Written whole, then renamed: the parent must never read a half-written id.
+    std::fs::write(format!("{path}.ready.tmp"), session.id()).unwrap();
+    std::fs::rename(format!("{path}.ready.tmp"), format!("{path}.ready")).unwrap();
     std::thread::sleep(std::time::Duration::from_secs(120));
 }
 

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::drift::DeliveryChanges;
-use super::{Diagnostics, IssueBrief, IssueDigest};
+use super::{Diagnostics, EntryDiagnostics, IssueBrief, IssueDigest};
 
 /// Renders the whole document.
 pub fn render(d: &Diagnostics) -> String {
@@ -18,6 +18,22 @@ pub fn render(d: &Diagnostics) -> String {
 }
 
 fn write_document(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
+    write_facts(d, md)?;
+    write_summary(d, md)?;
+    write_entry_table(d, md)?;
+    for (n, e) in d.entries.iter().enumerate() {
+        write_entry(d, n, e, md)?;
+    }
+    let s = &d.session;
+    if !d.session_issues.issues_by_type.is_empty() {
+        writeln!(md, "\n## Issues of the session (not tied to an entry)")?;
+        write_digest(md, &d.session_issues, &s.session_id, None)?;
+    }
+    Ok(())
+}
+
+/// The session's facts, as a two-column table.
+fn write_facts(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
     let s = &d.session;
     writeln!(md, "# rssd session report\n")?;
     writeln!(md, "| | |\n|---|---|")?;
@@ -38,6 +54,11 @@ fn write_document(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
     writeln!(md, "| device | {} |", device_line(d))?;
     writeln!(md, "| rssd version | {} |", text(&s.version))?;
 
+    Ok(())
+}
+
+/// Counts of everything, issues by type and entries by state.
+fn write_summary(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
     let m = &d.summary;
     writeln!(md, "\n## Summary\n")?;
     writeln!(
@@ -82,6 +103,12 @@ fn write_document(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
         }
     }
 
+    Ok(())
+}
+
+/// One line per entry.
+fn write_entry_table(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
+    let s = &d.session;
     if !d.entries.is_empty() {
         writeln!(md, "\n## Entries\n")?;
         writeln!(
@@ -115,67 +142,71 @@ fn write_document(d: &Diagnostics, md: &mut String) -> std::fmt::Result {
         }
     }
 
-    for (n, e) in d.entries.iter().enumerate() {
-        writeln!(md, "\n### {}. {}\n", n + 1, code(&e.entry.source))?;
-        writeln!(md, "- entry: {}", code(&e.entry.entry_id))?;
-        if let Some(table) = &e.entry.table {
-            writeln!(md, "- table: {}", code(table))?;
-        }
+    Ok(())
+}
+
+/// One entry in detail: its facts, states and issues.
+fn write_entry(
+    d: &Diagnostics,
+    n: usize,
+    e: &EntryDiagnostics,
+    md: &mut String,
+) -> std::fmt::Result {
+    let s = &d.session;
+    writeln!(md, "\n### {}. {}\n", n + 1, code(&e.entry.source))?;
+    writeln!(md, "- entry: {}", code(&e.entry.entry_id))?;
+    if let Some(table) = &e.entry.table {
+        writeln!(md, "- table: {}", code(table))?;
+    }
+    writeln!(
+        md,
+        "- state: **{}** (from {} to {})",
+        text(&e.entry.state),
+        or_dash(e.started_at.as_deref()),
+        or_dash(e.finished_at.as_deref())
+    )?;
+    if let Some(rows) = e.entry.rows {
+        writeln!(md, "- rows: {rows}")?;
+    }
+    if e.execs > 0 {
         writeln!(
             md,
-            "- state: **{}** (from {} to {})",
-            text(&e.entry.state),
-            or_dash(e.started_at.as_deref()),
-            or_dash(e.finished_at.as_deref())
+            "- statements run: {} ({} failed)",
+            e.execs, e.execs_failed
         )?;
-        if let Some(rows) = e.entry.rows {
-            writeln!(md, "- rows: {rows}")?;
-        }
-        if e.execs > 0 {
+    }
+    if let Some(script) = &e.script {
+        writeln!(
+            md,
+            "- script outcome: **{}**{}",
+            text(&script.outcome),
+            script
+                .error
+                .as_deref()
+                .map(|err| format!(": {}", text(err)))
+                .unwrap_or_default()
+        )?;
+    }
+    if !e.states.is_empty() {
+        writeln!(md, "\n| from | to | at | reason |\n|---|---|---|---|")?;
+        for st in &e.states {
             writeln!(
                 md,
-                "- statements run: {} ({} failed)",
-                e.execs, e.execs_failed
+                "| {} | {} | {} | {} |",
+                text(&st.from),
+                text(&st.to),
+                or_dash(st.at.as_deref()),
+                st.reason.as_deref().map(text).unwrap_or_default()
             )?;
         }
-        if let Some(script) = &e.script {
-            writeln!(
-                md,
-                "- script outcome: **{}**{}",
-                text(&script.outcome),
-                script
-                    .error
-                    .as_deref()
-                    .map(|err| format!(": {}", text(err)))
-                    .unwrap_or_default()
-            )?;
+        if e.states_not_listed > 0 {
+            writeln!(md, "\n…and {} more state changes.", e.states_not_listed)?;
         }
-        if !e.states.is_empty() {
-            writeln!(md, "\n| from | to | at | reason |\n|---|---|---|---|")?;
-            for st in &e.states {
-                writeln!(
-                    md,
-                    "| {} | {} | {} | {} |",
-                    text(&st.from),
-                    text(&st.to),
-                    or_dash(st.at.as_deref()),
-                    st.reason.as_deref().map(text).unwrap_or_default()
-                )?;
-            }
-            if e.states_not_listed > 0 {
-                writeln!(md, "\n…and {} more state changes.", e.states_not_listed)?;
-            }
-        }
-        if let Some(changes) = &e.changes_since_last_delivery {
-            write_delivery_changes(md, changes)?;
-        }
-        write_digest(md, &e.issue_digest, &s.session_id, Some(&e.entry.entry_id))?;
     }
-
-    if !d.session_issues.issues_by_type.is_empty() {
-        writeln!(md, "\n## Issues of the session (not tied to an entry)")?;
-        write_digest(md, &d.session_issues, &s.session_id, None)?;
+    if let Some(changes) = &e.changes_since_last_delivery {
+        write_delivery_changes(md, changes)?;
     }
+    write_digest(md, &e.issue_digest, &s.session_id, Some(&e.entry.entry_id))?;
     Ok(())
 }
 
