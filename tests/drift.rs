@@ -466,3 +466,50 @@ fn strict_columns_refuse_and_a_failed_append_adds_no_column() {
         [[Some("ok".to_string())]]
     );
 }
+
+/// A workbook's sheets are separate sources: by source, each sheet follows its own sheet.
+#[test]
+fn workbook_sheets_are_sources_of_their_own() {
+    let work = Work::new();
+    let book = work.path().join("clinic.xls");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clinic.xls"),
+        &book,
+    )
+    .unwrap();
+    let sources = "SELECT json_extract(elaboration, '$.drift.source'),
+                          json_extract(elaboration, '$.drift.first_delivery')
+                   FROM orchestration_session_entry
+                   WHERE session_id = (SELECT orchestration_session_id FROM orchestration_session ORDER BY rowid DESC LIMIT 1)
+                   ORDER BY rowid";
+    let some = |s: &str| Some(s.to_string());
+    assert_status(
+        &work.rssd(&["ingest", text(&book), "--drift-key", "source"]),
+        0,
+    );
+    assert_eq!(
+        work.query(sources),
+        [
+            [some("clinic.xls [Patients]"), some("1")],
+            [some("clinic.xls [Visits 2024]"), some("1")],
+        ]
+    );
+    assert_eq!(latest_issues(&work), Vec::<String>::new());
+    let again = [
+        "ingest",
+        text(&book),
+        "--drift-key",
+        "source",
+        "--table-prefix",
+        "b_",
+    ];
+    assert_status(&work.rssd(&again), 0);
+    assert_eq!(
+        work.query(sources),
+        [
+            [some("clinic.xls [Patients]"), some("0")],
+            [some("clinic.xls [Visits 2024]"), some("0")],
+        ]
+    );
+    assert_eq!(latest_issues(&work), Vec::<String>::new());
+}

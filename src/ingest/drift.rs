@@ -40,6 +40,15 @@ impl DriftKey {
     }
 }
 
+/// The source of `--drift-key source`: the path relative to the input root, and for a
+/// workbook's sheet, the sheet in brackets (`book.xlsx [Visits]`), so sheets are not mixed up.
+pub(super) fn source_key(relative: &str, sheet: Option<&str>) -> String {
+    match sheet {
+        Some(sheet) => format!("{relative} [{sheet}]"),
+        None => relative.to_string(),
+    }
+}
+
 /// `--drift-key`, `--drift-rows`, `--drift-fail`.
 #[derive(Debug, Clone, Copy)]
 pub struct DriftOptions {

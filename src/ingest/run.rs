@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::digest::{iso_time, last_ingested_digests, sha256_file};
-use super::drift::Deliveries;
+use super::drift::{Deliveries, source_key};
 use super::entry::{
     Admission, ColumnPlan, LoadOutcome, TableLoad, admission, close_entry, entry_report,
     loaded_columns, plan_columns, table_issues,
@@ -458,7 +458,8 @@ impl Run<'_> {
                 return Ok(Recorded::Done);
             }
         };
-        let drift = self.deliveries.check(self.conn, name, facts.relative)?;
+        let source = source_key(facts.relative, sheet.as_deref());
+        let drift = self.deliveries.check(self.conn, name, &source)?;
         elaboration.insert("if_exists".into(), json!(if_exists));
 
         let mut loaded = LoadedEntry {
@@ -535,8 +536,11 @@ impl Run<'_> {
                 // Here an entry's table is committed: its columns and row count are known.
                 self.last_digests
                     .insert(loaded.table.to_ascii_lowercase(), facts.digest.clone());
-                self.deliveries
-                    .loaded(&loaded.table, facts.relative, &loaded.entry_id);
+                self.deliveries.loaded(
+                    &loaded.table,
+                    &source_key(facts.relative, loaded.sheet.as_deref()),
+                    &loaded.entry_id,
+                );
                 line.table = Some(loaded.table.clone());
                 line.rows = Some(rows);
                 line.state = INGESTED.to_string();
