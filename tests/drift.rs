@@ -402,6 +402,28 @@ fn append_matches_columns_by_name_and_keeps_every_cell() {
     );
     assert_eq!(facts["table_type"], "INTEGER");
     assert_eq!(work.query("PRAGMA table_info(people)").len(), 4);
+
+    // With --drift-fail, the append's added column is an error too (the CI gate holds).
+    work.file(
+        "in/people.csv",
+        "code,name,n,extra,late
+013,Ed,6,v,1
+014,Fa,7,u,2
+",
+    );
+    let gated = [
+        "ingest",
+        text(&file),
+        "--if-exists",
+        "append",
+        "--drift-fail",
+    ];
+    assert_status(&work.rssd(&gated), 1);
+    assert_eq!(
+        latest_issues(&work),
+        ["Schema Drift|schema-drift/column-added|late|error"]
+    );
+    assert_eq!(work.query("SELECT count(*) FROM people"), [[some("8")]]);
 }
 
 /// `--strict-columns` keeps the refusal; a failed append leaves the table as it was, with no

@@ -34,7 +34,7 @@ use rssd::validate::Validator;
 pub enum IfExistsArg {
     /// Drop and create it again in the same transaction (readers see old or new, never half).
     Replace,
-    /// Add the rows when the columns are the same; otherwise an issue and no load.
+    /// Add the rows, columns matched by name (new ones added, missing ones NULL).
     Append,
     /// Record an issue and skip the file.
     Fail,

@@ -96,7 +96,15 @@ pub(super) fn admission(
             let (provenance, strict) = (options.provenance_columns, options.strict_columns);
             let planned = append::plan(conn, name, columns, &scan.stats, provenance, strict)?;
             Ok(match planned {
-                Ok(plan) => Admission::Go(plan),
+                Ok(mut plan) => {
+                    // Columns added or missing are drift, an error with --drift-fail.
+                    for issue in &mut plan.issues {
+                        if options.drift.fail && issue.code.starts_with("schema-drift/") {
+                            issue.severity = Severity::Error;
+                        }
+                    }
+                    Admission::Go(plan)
+                }
                 Err(issues) => Admission::Refused(issues),
             })
         }
