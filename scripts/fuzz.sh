@@ -15,7 +15,7 @@
 # flags, no cargo-fuzz or nightly needed; no sanitizer, since rssd is safe Rust apart from two
 # documented calls), with debug assertions and overflow checks on, into target/fuzz.
 # A finding lands in fuzz/artifacts/TARGET/; after fixing it, copy the input into
-# fuzz/regressions/TARGET/, which `cargo test --test lossless` replays on every run.
+# fuzz/regressions/TARGET/, which `cargo nextest run -E 'test(/^lossless::/)'` replays on every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

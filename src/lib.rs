@@ -23,6 +23,7 @@ pub mod report;
 pub mod sql;
 pub mod state;
 pub mod validate;
+pub mod watch;
 
 pub use error::{Error, Result};
 

@@ -37,3 +37,4 @@ mod orchestrate;
 mod release_build;
 mod report;
 mod validate;
+mod watch;

@@ -79,6 +79,23 @@ pub struct Args {
     /// Files, folders, globs, or `-` for CSV on standard input.
     #[arg(required = true)]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// Exit 1 when issues of this severity or worse were found.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    #[command(flatten)]
+    pub report: ReportOption,
+}
+
+/// The options that shape how files load, shared by `ingest` and `watch`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
     /// Put in front of every table name.
     #[arg(long, default_value = "")]
     pub table_prefix: String,
@@ -112,60 +129,70 @@ pub struct Args {
     /// Add _rssd_row, _rssd_session_id and _rssd_entry_id columns to each table.
     #[arg(long)]
     pub provenance_columns: bool,
-    /// Exit 1 when issues of this severity or worse were found.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
-    /// Do not draw the progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
     /// Load files of 8 MiB or more with SQLite's rollback journal when no other connection has
     /// the database open (faster; a reader opening the database meanwhile waits for the load).
     #[arg(long)]
     pub exclusive_load: bool,
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
-    pub format: SummaryFormat,
     #[command(flatten)]
     pub validation: ValidationArgs,
-    #[command(flatten)]
-    pub report: ReportOption,
+}
+
+/// What an ingest needs from its options: the library's options and the validation hook.
+pub struct PreparedIngest {
+    pub options: IngestOptions,
+    validator: Option<Validator>,
+}
+
+impl PreparedIngest {
+    /// Validation when a schema or rules were given, else nothing.
+    pub fn hook(&self) -> &dyn EntryHook {
+        match &self.validator {
+            Some(validator) => validator,
+            None => &NoHook,
+        }
+    }
+}
+
+impl IngestArgs {
+    /// Reads schemas and rules (before the database is touched) and builds the options.
+    pub fn prepare(self, progress: bool) -> Result<PreparedIngest> {
+        let validator = if self.validation.is_empty() {
+            None
+        } else {
+            Some(Validator::new(self.validation.plan(false)?))
+        };
+        let options = IngestOptions {
+            table_prefix: self.table_prefix,
+            if_exists: self.if_exists.into(),
+            include: self.include,
+            exclude: self.exclude,
+            nature: self.nature,
+            provenance_columns: self.provenance_columns,
+            progress,
+            rollback_journal_from_bytes: if self.exclusive_load {
+                rssd::ingest::EXCLUSIVE_LOAD_FROM_BYTES
+            } else {
+                u64::MAX
+            },
+            drift: DriftOptions {
+                key: self.drift_key.into(),
+                rows_percent: self.drift_rows,
+                fail: self.drift_fail,
+            },
+            strict_columns: self.strict_columns,
+            args: args_json(),
+            ..IngestOptions::default()
+        };
+        Ok(PreparedIngest { options, validator })
+    }
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8> {
     // Schemas, rules and the report's format are checked before the database is touched.
     args.report.check()?;
-    let validator = if args.validation.is_empty() {
-        None
-    } else {
-        Some(Validator::new(args.validation.plan(false)?))
-    };
-    let hook: &dyn EntryHook = match &validator {
-        Some(validator) => validator,
-        None => &NoHook,
-    };
+    let prepared = args.ingest.prepare(!args.no_progress)?;
     let db = global.open()?;
-    let options = IngestOptions {
-        table_prefix: args.table_prefix,
-        if_exists: args.if_exists.into(),
-        include: args.include,
-        exclude: args.exclude,
-        nature: args.nature,
-        provenance_columns: args.provenance_columns,
-        progress: !args.no_progress,
-        rollback_journal_from_bytes: if args.exclusive_load {
-            rssd::ingest::EXCLUSIVE_LOAD_FROM_BYTES
-        } else {
-            u64::MAX
-        },
-        drift: DriftOptions {
-            key: args.drift_key.into(),
-            rows_percent: args.drift_rows,
-            fail: args.drift_fail,
-        },
-        strict_columns: args.strict_columns,
-        args: args_json(),
-        ..IngestOptions::default()
-    };
-    let summary = ingest(&db, &args.paths, &options, hook)?;
+    let summary = ingest(&db, &args.paths, &prepared.options, prepared.hook())?;
     let mut out = std::io::stdout().lock();
     match args.format {
         SummaryFormat::Json => write_json(&summary, &mut out)?,

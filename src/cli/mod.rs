@@ -12,6 +12,7 @@ mod sessions;
 mod shell;
 mod show;
 mod validate;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +95,8 @@ pub enum Command {
     Shell(shell::Args),
     /// Check tables already loaded against Table Schemas and SQL rules, as a new session.
     Validate(validate::Args),
+    /// Ingest files as they are dropped into inbox folders, once each is complete.
+    Watch(watch::Args),
 }
 
 /// Parses the command line, runs the command, and turns failures into exit status 2 with a
@@ -111,6 +114,7 @@ pub fn main() -> ExitCode {
         Command::Orchestrate(args) => orchestrate::run(&cli.global, args),
         Command::Shell(args) => shell::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Watch(args) => watch::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -215,6 +215,10 @@ pub struct IngestOptions {
     /// `--if-exists append` refuses a file whose columns differ from the table's (names or
     /// order) instead of matching them by name.
     pub strict_columns: bool,
+    /// With a hook that checks entries, load and check a file again even when its content
+    /// equals its table's last load (the default). `rssd watch` turns it off: a file left in
+    /// the inbox, or taken again after a restart, must not load twice.
+    pub reload_unchanged_when_checking: bool,
 }
 
 impl Default for IngestOptions {
@@ -232,6 +236,7 @@ impl Default for IngestOptions {
             rollback_journal_from_bytes: u64::MAX,
             drift: drift::DriftOptions::default(),
             strict_columns: false,
+            reload_unchanged_when_checking: true,
         }
     }
 }

@@ -269,7 +269,7 @@ impl Run<'_> {
     }
 
     fn is_unchanged(&self, table: &str, digest: &str) -> Result<bool> {
-        if self.hook.checks_entries() {
+        if self.hook.checks_entries() && self.options.reload_unchanged_when_checking {
             return Ok(false);
         }
         Ok(self
