@@ -24,6 +24,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod docs;
+mod drift;
 mod fleet;
 mod formats;
 mod foundation;

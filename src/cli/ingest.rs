@@ -1,7 +1,8 @@
 //! Usage: rssd ingest PATH... [-d DB] [--table-prefix P] [--if-exists replace|append|fail]
 //!                   [--include GLOB]... [--exclude GLOB]... [--nature NAME]
 //!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
-//!                   [--exclusive-load]
+//!                   [--exclusive-load] [--strict-columns]
+//!                   [--drift-key table|source] [--drift-rows PCT] [--drift-fail]
 //!                   [--format table|json]
 //!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                   [--header-case-sensitive] [--report FILE]
@@ -13,6 +14,8 @@
 //! types from the schema, header and content checks after its load, sheets, foreign keys
 //! and SQL rules after all files. `--report FILE` writes the session's report at the end
 //! (Markdown, JSON or HTML, from the extension).
+//! Each loaded table is compared with the previous delivery of the same table (or source):
+//! `Schema Drift` and `Row Count Change` warnings, errors with `--drift-fail`.
 //! Exit status: 0 done; 1 issues at or above --fail-on (default error); 2 fatal.
 
 use std::io::Write;
@@ -22,6 +25,7 @@ use anyhow::Result;
 use super::options::{FailOn, ReportOption, ValidationArgs};
 use super::output::{Listing, cell, write_json};
 use super::{Global, args_json};
+use rssd::ingest::drift::{DriftKey, DriftOptions};
 use rssd::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
 use rssd::validate::Validator;
 
@@ -30,7 +34,7 @@ use rssd::validate::Validator;
 pub enum IfExistsArg {
     /// Drop and create it again in the same transaction (readers see old or new, never half).
     Replace,
-    /// Add the rows when the columns are the same; otherwise an issue and no load.
+    /// Add the rows, columns matched by name (new ones added, missing ones NULL).
     Append,
     /// Record an issue and skip the file.
     Fail,
@@ -42,6 +46,24 @@ impl From<IfExistsArg> for IfExists {
             IfExistsArg::Replace => IfExists::Replace,
             IfExistsArg::Append => IfExists::Append,
             IfExistsArg::Fail => IfExists::Fail,
+        }
+    }
+}
+
+/// `--drift-key`, onto the library's [`DriftKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftKeyArg {
+    /// The previous load of the same table name.
+    Table,
+    /// The previous load of the same path relative to the input root.
+    Source,
+}
+
+impl From<DriftKeyArg> for DriftKey {
+    fn from(arg: DriftKeyArg) -> DriftKey {
+        match arg {
+            DriftKeyArg::Table => DriftKey::Table,
+            DriftKeyArg::Source => DriftKey::Source,
         }
     }
 }
@@ -77,9 +99,24 @@ pub struct IngestArgs {
     /// Put in front of every table name.
     #[arg(long, default_value = "")]
     pub table_prefix: String,
-    /// When the table exists: replace it, append to it (same columns), or fail.
+    /// When the table exists: replace it, append to it (columns matched by name), or fail.
     #[arg(long, value_enum, default_value_t = IfExistsArg::Replace)]
     pub if_exists: IfExistsArg,
+    /// With --if-exists append: refuse a file whose columns differ from the table's (names or
+    /// order) instead of matching them by name.
+    #[arg(long)]
+    pub strict_columns: bool,
+    /// Which earlier load is the previous delivery: of the same table, or the same source path
+    /// relative to the input root.
+    #[arg(long, value_enum, default_value_t = DriftKeyArg::Table)]
+    pub drift_key: DriftKeyArg,
+    /// A row count moving by more than PCT percent against the previous delivery is a
+    /// Row Count Change.
+    #[arg(long, value_name = "PCT", default_value_t = 50.0, value_parser = percent)]
+    pub drift_rows: f64,
+    /// Drift against the previous delivery is an error (exit 1), not a warning.
+    #[arg(long)]
+    pub drift_fail: bool,
     /// Load only walked or globbed files whose name (or relative path) matches.
     #[arg(long)]
     pub include: Vec<String>,
@@ -137,6 +174,12 @@ impl IngestArgs {
             } else {
                 u64::MAX
             },
+            drift: DriftOptions {
+                key: self.drift_key.into(),
+                rows_percent: self.drift_rows,
+                fail: self.drift_fail,
+            },
+            strict_columns: self.strict_columns,
             args: args_json(),
             ..IngestOptions::default()
         };
@@ -159,6 +202,16 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     Ok(args
         .fail_on
         .exit_status(summary.issues_error as i64, summary.issues_warning as i64))
+}
+
+/// `--drift-rows`: a percentage, 0 or more.
+fn percent(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!(
+            "\"{text}\" is not a percentage (a number, 0 or more)"
+        )),
+    }
 }
 
 fn print_table(summary: &IngestSummary, out: &mut dyn Write) -> std::io::Result<()> {

@@ -9,11 +9,13 @@ use std::time::Instant;
 use rusqlite::{Connection, ErrorCode};
 use serde_json::{Map, Value, json};
 
+use super::append::{self, AppendPlan};
+use super::drift::DriftCheck;
 use super::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
 use super::naming::column_names_reserving;
 use super::progress::Progress;
 use super::source::{RowSource, Scan, ScanOutcome};
-use super::{ColumnType, EntryReport, IfExists, LoadedColumn, RowCheck};
+use super::{ColumnType, EntryReport, IfExists, IngestOptions, LoadedColumn, RowCheck};
 use crate::sql::quote_ident;
 use crate::state::states::{FAILED, INGESTED, INGESTING, SKIPPED, UNCHANGED};
 use crate::state::{Exec, Issue, IssueKind, Session, Severity};
@@ -63,23 +65,24 @@ pub(super) fn plan_columns(
     }
 }
 
-/// Step 2: whether an existing table may take the file's rows. `Some(issues)`: it may not
-/// (`--if-exists fail`, or an append whose columns differ), and the entry is SKIPPED. An
-/// append that may go ahead takes the existing table's declared types into `columns`.
-pub(super) fn refusal(
+/// Step 2: whether an existing table may take the file's rows. `Refused(issues)`: it may not
+/// (`--if-exists fail`, or an append with `--strict-columns` whose columns differ), and the
+/// entry is SKIPPED. An admitted append takes the existing table's names and declared types
+/// into `columns`, and may add columns to the table ([`super::append`]).
+pub(super) fn admission(
     conn: &Connection,
     name: &str,
     exists: bool,
-    if_exists: IfExists,
+    options: &IngestOptions,
     columns: &mut [LoadColumn],
-    provenance: bool,
-) -> Result<Option<Vec<Issue>>> {
+    scan: &Scan,
+) -> Result<Admission> {
     if !exists {
-        return Ok(None);
+        return Ok(Admission::Go(AppendPlan::default()));
     }
-    match if_exists {
-        IfExists::Replace => Ok(None),
-        IfExists::Fail => Ok(Some(vec![
+    match options.if_exists {
+        IfExists::Replace => Ok(Admission::Go(AppendPlan::default())),
+        IfExists::Fail => Ok(Admission::Refused(vec![
             Issue::new(
                 IssueKind::TableExists,
                 format!(
@@ -89,90 +92,30 @@ pub(super) fn refusal(
             .column(name)
             .remediation("use --if-exists replace or append, or another --table-prefix"),
         ])),
-        IfExists::Append => Ok(append_columns(conn, name, columns, provenance)?.err()),
+        IfExists::Append => {
+            let (provenance, strict) = (options.provenance_columns, options.strict_columns);
+            let planned = append::plan(conn, name, columns, &scan.stats, provenance, strict)?;
+            Ok(match planned {
+                Ok(mut plan) => {
+                    // Columns added or missing are drift, an error with --drift-fail.
+                    for issue in &mut plan.issues {
+                        if options.drift.fail && issue.code.starts_with("schema-drift/") {
+                            issue.severity = Severity::Error;
+                        }
+                    }
+                    Admission::Go(plan)
+                }
+                Err(issues) => Admission::Refused(issues),
+            })
+        }
     }
 }
 
-/// For `--if-exists append`: the existing table must have the file's columns (and the
-/// provenance columns when asked for), in order. Then its declared types are used.
-fn append_columns(
-    conn: &Connection,
-    table: &str,
-    columns: &mut [LoadColumn],
-    provenance: bool,
-) -> Result<std::result::Result<(), Vec<Issue>>> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote_ident(table)))?;
-    let existing: Vec<(String, String)> = stmt
-        .query_map([], |row| {
-            Ok((
-                row.get(1)?,
-                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut wanted: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    if provenance {
-        wanted.extend(PROVENANCE_COLUMNS.iter().map(|c| c.to_string()));
-    }
-    let same = existing.len() == wanted.len()
-        && existing
-            .iter()
-            .zip(&wanted)
-            .all(|((have, _), want)| have.eq_ignore_ascii_case(want));
-    if !same {
-        let mut issues = Vec::new();
-        for want in &wanted {
-            if !existing
-                .iter()
-                .any(|(have, _)| have.eq_ignore_ascii_case(want))
-            {
-                issues.push(
-                    Issue::new(
-                        IssueKind::ExtraColumn,
-                        format!("column {want} of the file is not in table {table}; not appended"),
-                    )
-                    .column(want.clone())
-                    .remediation(
-                        "append only files with the table's columns, or use --if-exists replace",
-                    ),
-                );
-            }
-        }
-        for (have, _) in &existing {
-            if !wanted.iter().any(|want| have.eq_ignore_ascii_case(want)) {
-                issues.push(
-                    Issue::new(
-                        IssueKind::MissingColumn,
-                        format!("column {have} of table {table} is not in the file; not appended"),
-                    )
-                    .column(have.clone())
-                    .remediation(
-                        "append only files with the table's columns, or use --if-exists replace",
-                    ),
-                );
-            }
-        }
-        if issues.is_empty() {
-            issues.push(
-                Issue::new(
-                    IssueKind::ExtraColumn,
-                    format!(
-                        "the file's columns are in another order than table {table}'s; not appended"
-                    ),
-                )
-                .remediation("append only files with the table's columns in the same order"),
-            );
-        }
-        return Ok(Err(issues));
-    }
-    for (column, (_, declared)) in columns.iter_mut().zip(&existing) {
-        let existing_type = ColumnType::from_declared(declared);
-        if existing_type != column.column_type || !column.inferred {
-            column.column_type = existing_type;
-            column.inferred = false;
-        }
-    }
-    Ok(Ok(()))
+/// Step 2's answer.
+pub(super) enum Admission {
+    /// Load; for an append, what it changes in the table first.
+    Go(AppendPlan),
+    Refused(Vec<Issue>),
 }
 
 /// How a table's load ended. Nothing but a failure to record it is an error.
@@ -205,6 +148,10 @@ pub(super) struct TableLoad<'a> {
     pub appending: bool,
     /// `--if-exists replace`: a table made meanwhile by another process may be dropped.
     pub replacing: bool,
+    /// An append's new columns and warnings (empty otherwise).
+    pub append: &'a AppendPlan,
+    /// The comparison with the previous delivery.
+    pub drift: &'a DriftCheck,
     /// Pass 1's scan; a speculative load puts the whole file's scan here.
     pub scan: &'a mut Scan,
     pub full_scan: Option<std::thread::JoinHandle<Result<ScanOutcome>>>,
@@ -277,6 +224,16 @@ impl TableLoad<'_> {
             run_recorded(conn, session, entry, &drop, why)?;
         }
         let offset: i64 = if self.appending {
+            for column in &self.append.add {
+                let alter = format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    quote_ident(name),
+                    quote_ident(&column.name),
+                    column.column_type.sql()
+                );
+                let why = "append: a column new to the table; its earlier rows are NULL";
+                run_recorded(conn, session, entry, &alter, why)?;
+            }
             let max = format!("SELECT coalesce(max(rowid), 0) FROM {}", quote_ident(name));
             conn.query_row(&max, [], |r| r.get(0))?
         } else {
@@ -326,8 +283,13 @@ impl TableLoad<'_> {
             session.issue(&issue.entry(entry))?;
         }
         let columns = loaded_columns(self.scan, self.columns);
+        let (drift, drift_issues) = self.drift.compare(&columns, rows, &self.append.raised());
+        for issue in self.append.issues.iter().chain(&drift_issues) {
+            session.issue(&issue.clone().entry(entry))?;
+        }
         let reason = format!("loaded {rows} rows into {name}");
         let mut elaboration = self.elaboration.clone();
+        elaboration.insert("drift".into(), drift);
         elaboration.insert("rows".into(), json!(self.scan.rows));
         elaboration.insert("columns".into(), json!(columns));
         if self.appending {

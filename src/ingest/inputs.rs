@@ -15,6 +15,9 @@ pub enum Candidate {
     File {
         source: String,
         path: PathBuf,
+        /// The path below the folder given, or the file name of a file named or globbed: the
+        /// source of `--drift-key source`.
+        relative: String,
     },
     Stdin,
     Problem {
@@ -120,6 +123,15 @@ fn problem(source: &str, message: &str) -> Candidate {
     }
 }
 
+/// A relative path with `/` between its parts, whatever the platform.
+fn relative_text(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
 fn is_hidden(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|name| name.to_string_lossy().starts_with('.'))
@@ -135,6 +147,7 @@ fn given(path: &Path, source: &str, filter: &Filter, out: &mut Vec<Candidate>) {
                 out.push(Candidate::File {
                     source: source.to_string(),
                     path: path.to_path_buf(),
+                    relative: relative_text(path.file_name().map(Path::new).unwrap_or(path)),
                 });
             }
         }
@@ -184,7 +197,12 @@ fn walk(root: &Path, relative: &Path, filter: &Filter, out: &mut Vec<Candidate>)
             }
             Ok(meta) if meta.is_file() => {
                 if filter.keeps(&rel) && !filter.is_state_db(&path) {
-                    out.push(Candidate::File { source, path });
+                    let relative = relative_text(&rel);
+                    out.push(Candidate::File {
+                        source,
+                        path,
+                        relative,
+                    });
                 }
             }
             Ok(_) => {

@@ -6,9 +6,11 @@
 //! lossless type; pass 2 streams the rows into the table ([`load`]) in one transaction,
 //! with a parser thread feeding the inserting thread.
 
+mod append;
 mod cell_text;
 mod delimited;
 mod digest;
+pub mod drift;
 mod encoding;
 mod entry;
 mod excel;
@@ -174,7 +176,8 @@ impl EntryHook for NoHook {}
 pub enum IfExists {
     /// Drop and create it again in the same transaction (readers see old or new, never half).
     Replace,
-    /// Add the rows when the columns are the same; otherwise an issue and no load.
+    /// Add the rows, columns matched by name: new ones added to the table, missing ones NULL
+    /// (each a warning). With `strict_columns`, only when the columns are the same.
     Append,
     /// Record an issue and skip the file.
     Fail,
@@ -210,6 +213,12 @@ pub struct IngestOptions {
     /// `load::leave_wal_if_alone`). `u64::MAX`, the default, keeps WAL always: a reader that
     /// opens the database during such a load would wait for it (`--exclusive-load` opts in).
     pub rollback_journal_from_bytes: u64,
+    /// Drift against the previous delivery: how deliveries are matched, when a row count
+    /// change is reported, whether drift is an error (see [`drift`]).
+    pub drift: drift::DriftOptions,
+    /// `--if-exists append` refuses a file whose columns differ from the table's (names or
+    /// order) instead of matching them by name.
+    pub strict_columns: bool,
     /// With a hook that checks entries, load and check a file again even when its content
     /// equals its table's last load (the default). `rssd watch` turns it off: a file left in
     /// the inbox, or taken again after a restart, must not load twice.
@@ -229,6 +238,8 @@ impl Default for IngestOptions {
             args: serde_json::json!({}),
             speculate_from_bytes: 8 * 1024 * 1024,
             rollback_journal_from_bytes: u64::MAX,
+            drift: drift::DriftOptions::default(),
+            strict_columns: false,
             reload_unchanged_when_checking: true,
         }
     }

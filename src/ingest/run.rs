@@ -10,9 +10,10 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::digest::{iso_time, last_ingested_digests, sha256_file};
+use super::drift::{Deliveries, source_key};
 use super::entry::{
-    ColumnPlan, LoadOutcome, TableLoad, close_entry, entry_report, loaded_columns, plan_columns,
-    refusal, table_issues,
+    Admission, ColumnPlan, LoadOutcome, TableLoad, admission, close_entry, entry_report,
+    loaded_columns, plan_columns, table_issues,
 };
 use super::format::Format;
 use super::inputs::{self, Candidate};
@@ -53,6 +54,7 @@ pub fn ingest(
         hook,
         names: TableNames::default(),
         last_digests: last_ingested_digests(conn)?,
+        deliveries: Deliveries::read(conn, options.drift)?,
         reports: Vec::new(),
         loaded: Vec::new(),
         progress: Progress::new(options.progress, candidates.len()),
@@ -86,6 +88,8 @@ struct Run<'a> {
     names: TableNames,
     /// Table name (lower case) -> content digest of its last committed load.
     last_digests: HashMap<String, String>,
+    /// The latest delivery of each source, for drift.
+    deliveries: Deliveries,
     reports: Vec<EntryReport>,
     loaded: Vec<LoadedEntry>,
     progress: Progress,
@@ -94,6 +98,8 @@ struct Run<'a> {
 /// What is known about a file before its tables: the base of every entry's elaboration.
 struct FileFacts<'s> {
     source: &'s str,
+    /// The source relative to its input root (`--drift-key source`).
+    relative: &'s str,
     path: &'s Path,
     /// The name its tables are derived from (the file stem, `stdin`).
     stem: &'s str,
@@ -123,28 +129,39 @@ impl Run<'_> {
                     FileProblem::new(*kind, message.clone(), "check the path and its permissions");
                 self.no_table(session, source, Map::new(), Instant::now(), problem)
             }
-            Candidate::File { source, path } => {
+            Candidate::File {
+                source,
+                path,
+                relative,
+            } => {
                 let stem = path
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                self.file(session, source, path, &stem, None)
+                self.file(session, (source, relative), path, &stem, None)
             }
             Candidate::Stdin => {
                 // Standard input is read twice like any file, so it is kept in a temporary
                 // file first (removed when this run is done with it).
                 let mut spool = tempfile::NamedTempFile::new()?;
                 std::io::copy(&mut std::io::stdin().lock(), &mut spool)?;
-                self.file(session, "-", spool.path(), "stdin", Some(Format::Csv))
+                self.file(
+                    session,
+                    ("-", "-"),
+                    spool.path(),
+                    "stdin",
+                    Some(Format::Csv),
+                )
             }
         }
     }
 
-    /// A file: its facts (format, size, digest), then its tables, each an entry.
+    /// A file (its source as given and relative to its input root): its facts (format, size,
+    /// digest), then its tables, each an entry.
     fn file(
         &mut self,
         session: &mut Session,
-        source: &str,
+        (source, relative): (&str, &str),
         path: &Path,
         stem: &str,
         forced_format: Option<Format>,
@@ -200,6 +217,7 @@ impl Run<'_> {
         }
         let facts = FileFacts {
             source,
+            relative,
             path,
             stem,
             format,
@@ -425,19 +443,23 @@ impl Run<'_> {
         line.columns = Some(columns.len());
         let if_exists = self.options.if_exists;
         let exists = self.conn.table_exists(Some("main"), name)?;
-        if let Some(refused) =
-            refusal(self.conn, name, exists, if_exists, &mut columns, provenance)?
-        {
-            let Some(scan) = whole_file_scan(full_scan, scan) else {
-                return Ok(Recorded::Mispredicted);
-            };
-            line.state = SKIPPED.to_string();
-            line.reason = refused[0].message.clone();
-            let mut issues = table_issues(&header_issues, &scan);
-            issues.extend(refused);
-            self.finish(session, line, elaboration, facts.started, &issues)?;
-            return Ok(Recorded::Done);
-        }
+        let admitted = admission(self.conn, name, exists, self.options, &mut columns, &scan)?;
+        let append = match admitted {
+            Admission::Go(append) => append,
+            Admission::Refused(refused) => {
+                let Some(scan) = whole_file_scan(full_scan, scan) else {
+                    return Ok(Recorded::Mispredicted);
+                };
+                line.state = SKIPPED.to_string();
+                line.reason = refused[0].message.clone();
+                let mut issues = table_issues(&header_issues, &scan);
+                issues.extend(refused);
+                self.finish(session, line, elaboration, facts.started, &issues)?;
+                return Ok(Recorded::Done);
+            }
+        };
+        let source = source_key(facts.relative, sheet.as_deref());
+        let drift = self.deliveries.check(self.conn, name, &source)?;
         elaboration.insert("if_exists".into(), json!(if_exists));
 
         let mut loaded = LoadedEntry {
@@ -464,6 +486,8 @@ impl Run<'_> {
             }),
             appending: exists && if_exists == IfExists::Append,
             replacing: if_exists == IfExists::Replace,
+            append: &append,
+            drift: &drift,
             scan: &mut scan,
             full_scan,
             row_check: row_check.as_deref_mut(),
@@ -512,6 +536,11 @@ impl Run<'_> {
                 // Here an entry's table is committed: its columns and row count are known.
                 self.last_digests
                     .insert(loaded.table.to_ascii_lowercase(), facts.digest.clone());
+                self.deliveries.loaded(
+                    &loaded.table,
+                    &source_key(facts.relative, loaded.sheet.as_deref()),
+                    &loaded.entry_id,
+                );
                 line.table = Some(loaded.table.clone());
                 line.rows = Some(rows);
                 line.state = INGESTED.to_string();

@@ -8,6 +8,8 @@
 //! Bounded: each entry's issue table shows its first [`ISSUES_PER_ENTRY`] issues and the
 //! page at most [`ISSUE_BUDGET`] in all; counts always cover every issue.
 
+mod changes;
+
 use std::io::Write;
 
 use rusqlite::Connection;
@@ -368,6 +370,9 @@ fn write_entry(
             )?;
         }
         writeln!(out, "</tbody></table></details>")?;
+    }
+    if let Some(changes) = &e.changes_since_last_delivery {
+        changes::write(out, changes)?;
     }
     write_issue_block(out, &e.issue_digest, sample, d, Some(&e.entry.entry_id))?;
     writeln!(out, "</section>")?;

@@ -79,6 +79,8 @@ issue_kinds! {
     LoadError => "Load Error", "load-error";
     MissingTable => "Missing Table", "missing-table";
     TableExists => "Table Exists", "table-exists";
+    SchemaDrift => "Schema Drift", "schema-drift";
+    RowCountChange => "Row Count Change", "row-count-change";
 }
 
 /// One problem to record. Build with [`Issue::new`] and the chained setters.

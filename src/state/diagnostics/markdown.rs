@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use super::drift::DeliveryChanges;
 use super::{Diagnostics, EntryDiagnostics, IssueBrief, IssueDigest};
 
 /// Renders the whole document.
@@ -202,7 +203,58 @@ fn write_entry(
             writeln!(md, "\n…and {} more state changes.", e.states_not_listed)?;
         }
     }
+    if let Some(changes) = &e.changes_since_last_delivery {
+        write_delivery_changes(md, changes)?;
+    }
     write_digest(md, &e.issue_digest, &s.session_id, Some(&e.entry.entry_id))?;
+    Ok(())
+}
+
+fn write_delivery_changes(md: &mut String, d: &DeliveryChanges) -> std::fmt::Result {
+    writeln!(md, "\n#### Changes since the last delivery\n")?;
+    let key = d.key.as_deref().unwrap_or("table");
+    if d.first_delivery {
+        return writeln!(
+            md,
+            "First delivery (no earlier load of this {}).",
+            text(key)
+        );
+    }
+    writeln!(
+        md,
+        "Compared with entry {} of session {} (same {}): {} rows then, {} now.",
+        d.previous_entry_id
+            .as_deref()
+            .map(code)
+            .unwrap_or("-".into()),
+        d.previous_session_id
+            .as_deref()
+            .map(code)
+            .unwrap_or("-".into()),
+        text(key),
+        d.previous_rows.map(|r| r.to_string()).unwrap_or("-".into()),
+        d.rows.map(|r| r.to_string()).unwrap_or("-".into()),
+    )?;
+    if d.changes.is_empty() {
+        return writeln!(md, "\nNo changes.");
+    }
+    writeln!(
+        md,
+        "\n| change | column | before | now |\n|---|---|---|---|"
+    )?;
+    for c in &d.changes {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            text(&c.code),
+            c.column.as_deref().map(code).unwrap_or_default(),
+            or_dash(c.before.as_deref()),
+            or_dash(c.now.as_deref()),
+        )?;
+    }
+    if d.changes_not_listed > 0 {
+        writeln!(md, "\n…and {} more changes.", d.changes_not_listed)?;
+    }
     Ok(())
 }
 

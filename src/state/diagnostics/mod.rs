@@ -5,6 +5,7 @@
 //! The same [`Diagnostics`] value is what `rssd report --format json` prints; its shape is
 //! documented in `docs/report.md` and fields are only ever added.
 
+pub mod drift;
 mod markdown;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -107,6 +108,8 @@ pub struct EntryDiagnostics {
     pub first_exec_error: Option<String>,
     /// For scripts run by `orchestrate`: how the script ended.
     pub script: Option<ScriptOutcome>,
+    /// For loaded tables: what changed since the previous delivery of the same source.
+    pub changes_since_last_delivery: Option<drift::DeliveryChanges>,
 }
 
 /// Issue counts and the first few issues of each type.
@@ -206,6 +209,7 @@ pub fn build(conn: &Connection, session_id: &str) -> Result<Diagnostics> {
             execs_failed: 0,
             first_exec_error: None,
             script: None,
+            changes_since_last_delivery: None,
         })
         .collect();
     let index = EntryIndex::new(
@@ -225,6 +229,7 @@ pub fn build(conn: &Connection, session_id: &str) -> Result<Diagnostics> {
     builder.add_issue_counts()?;
     builder.add_first_issues()?;
     builder.add_execs()?;
+    builder.add_delivery_changes()?;
 
     Ok(Diagnostics {
         format: FORMAT.to_string(),
@@ -380,6 +385,16 @@ impl Builder<'_> {
                     _ => "unfinished",
                 }
                 .to_string();
+            }
+        }
+        Ok(())
+    }
+
+    /// Each listed entry's drift against its previous delivery.
+    fn add_delivery_changes(&mut self) -> Result<()> {
+        for (entry_id, changes) in drift::read(self.conn, self.session_id)? {
+            if let Some(i) = self.index.position(&entry_id) {
+                self.entries[i].changes_since_last_delivery = Some(changes);
             }
         }
         Ok(())
