@@ -42,3 +42,18 @@ fn no_module_imports_a_module_that_imports_it_back() {
     assert!(output.status.success(), "{report}");
     assert!(report.contains(" 0 cycles"), "{report}");
 }
+
+#[test]
+fn no_function_needs_scrolling() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new("python3")
+        .arg(Path::new(root).join("scripts/long-functions.py"))
+        .arg("120")
+        .output()
+        .expect("python3 runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !report.contains(": fn "),
+        "functions over 120 lines:\n{report}"
+    );
+}

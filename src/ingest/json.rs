@@ -58,6 +58,11 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
             return Ok(table);
         }
     }
+    prepare_whole(path, base_name)
+}
+
+/// A file that is neither streamed as an array nor read as JSON Lines: read whole.
+fn prepare_whole(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
     let bytes = std::fs::read(path)?;
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)) {
         Ok(text) => text,
@@ -110,6 +115,16 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
             (rows, "ndjson")
         }
     };
+    whole_table(rows, issues, format, base_name)
+}
+
+/// The table of items read whole: the keys of every object are the columns.
+fn whole_table(
+    rows: Vec<Item>,
+    mut issues: Vec<Issue>,
+    format: &str,
+    base_name: &str,
+) -> Result<Result<Table, FileProblem>> {
     let mut keys: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in &rows {
