@@ -341,8 +341,9 @@ pub fn kill_loop(db: &Path, plan: &KillPlan) -> KillSummary {
         abandoned: 0,
         phases: BTreeMap::new(),
     };
-    // Attempts that end before their kill time do not count; allow plenty.
-    for attempt in 0..wanted * 6 {
+    // Attempts that end before their kill time do not count; allow plenty (a busy machine
+    // makes run lengths vary, and with them how many runs end before their kill).
+    for attempt in 0..wanted * 12 {
         if summary.killed == wanted {
             break;
         }
