@@ -679,6 +679,28 @@ fn a_token_guards_every_request_and_the_link_sets_a_cookie() {
 }
 
 #[test]
+fn off_loopback_a_token_is_generated_and_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture(dir.path());
+    let server = Server::start_at(&db, "0.0.0.0:0", &[]);
+    let token = server
+        .url
+        .split_once("/?token=")
+        .map(|(_, token)| token.to_string())
+        .unwrap_or_else(|| panic!("no token in {}", server.url));
+    assert!(token.len() >= 32, "a guessable token: {token:?}");
+    assert_eq!(expect(&server, "/api/sessions", 401).json()["status"], 401);
+    let bearer = format!("Bearer {token}");
+    let ok = get_with(&server, "/api/sessions", &[("Authorization", &bearer)]);
+    assert_eq!(ok.status, 200);
+    let other = Server::start_at(&db, "0.0.0.0:0", &[]);
+    assert_ne!(
+        other.url.split_once("/?token="),
+        server.url.split_once("/?token=")
+    );
+}
+
+#[test]
 fn a_flood_of_bad_requests_leaves_the_server_serving() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture(dir.path());

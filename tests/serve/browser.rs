@@ -122,6 +122,19 @@ impl Driver {
             .to_string()
     }
 
+    /// The page's address once it satisfies `wanted`: a click that submits a form or follows
+    /// a link returns before the browser has navigated on a busy machine.
+    fn wait_for_url(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self.current();
+            if wanted(&url) || started.elapsed() > Duration::from_secs(20) {
+                return url;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn find_all(&self, css: &str) -> Vec<String> {
         let found = call(
             "POST",
@@ -238,18 +251,16 @@ fn a_reviewer_goes_from_sessions_to_the_bad_cell_in_chromium() {
 
     driver.go(&format!("{}/sessions", server.base));
     driver.click(&driver.find(&format!("a[href=\"/sessions/{id}\"]")));
-    assert!(driver.current().ends_with(&format!("/sessions/{id}")));
+    let at = driver.wait_for_url(|url| url.ends_with(&format!("/sessions/{id}")));
+    assert!(at.ends_with(&format!("/sessions/{id}")), "{at}");
     let chart_bars = driver.find_all("svg.chart rect");
     assert_eq!(chart_bars.len(), 2, "two issue types charted");
 
     driver.click(&driver.find(&format!("a[href=\"/sessions/{id}/issues\"]")));
     driver.type_in(&driver.find("input[name=type]"), "Data Type Mismatch");
     driver.click(&driver.find("form.filters button[type=submit]"));
-    assert!(
-        driver.current().contains("type=Data+Type+Mismatch"),
-        "{}",
-        driver.current()
-    );
+    let at = driver.wait_for_url(|url| url.contains("type=Data+Type+Mismatch"));
+    assert!(at.contains("type=Data+Type+Mismatch"), "{at}");
     let types = driver.find_all("table.issues tbody tr td:first-child");
     assert_eq!(types.len(), 100, "a page of 100");
     for cell in &types[..5] {
@@ -257,11 +268,8 @@ fn a_reviewer_goes_from_sessions_to_the_bad_cell_in_chromium() {
     }
 
     driver.click(&driver.find("table.issues tbody tr td a[href=\"/tables/people\"]"));
-    assert!(
-        driver.current().ends_with("/tables/people"),
-        "{}",
-        driver.current()
-    );
+    let at = driver.wait_for_url(|url| url.ends_with("/tables/people"));
+    assert!(at.ends_with("/tables/people"), "{at}");
     let bad = driver.find("tr#row-2 td.issue.error");
     let text = driver.text(&bad);
     assert!(text.starts_with('x'), "the cell shows its value: {text:?}");

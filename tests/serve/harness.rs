@@ -14,16 +14,23 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub addr: String,
+    /// The address rssd printed, with its `?token=` when it has one.
+    pub url: String,
 }
 
 impl Server {
     /// Starts `rssd -d DB serve --bind 127.0.0.1:0 EXTRA...` and waits for its URL.
     pub fn start(db: &Path, extra: &[&str]) -> Server {
+        Server::start_at(db, "127.0.0.1:0", extra)
+    }
+
+    /// Starts `rssd -d DB serve --bind BIND EXTRA...` and waits for its URL.
+    pub fn start_at(db: &Path, bind: &str, extra: &[&str]) -> Server {
         let mut child = rssd()
             .env_remove("RSSD_SERVE_TOKEN")
             .arg("-d")
             .arg(db)
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", bind])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -58,6 +65,7 @@ impl Server {
             child,
             base: format!("http://{addr}"),
             addr,
+            url,
         }
     }
 
