@@ -89,22 +89,18 @@ pub fn write_field(
 fn write_fitting(out: &mut Vec<u8>, pg: PgType, value: ValueRef<'_>) -> bool {
     match (pg, value) {
         (_, ValueRef::Null) => out.extend_from_slice(b"\\N"),
-        (PgType::BigInt, ValueRef::Integer(i)) => {
-            let _ = write!(Bytes(out), "{i}");
-        }
+        (PgType::BigInt, ValueRef::Integer(i)) => write_integer(out, i),
         (PgType::Double, ValueRef::Integer(i))
             if (i as f64) as i64 == i && i.unsigned_abs() < (1 << 53) =>
         {
-            let _ = write!(Bytes(out), "{i}");
+            write_integer(out, i)
         }
         (PgType::Double, ValueRef::Real(f)) => write_double(out, f),
         (PgType::Text, ValueRef::Text(bytes)) => match std::str::from_utf8(bytes) {
             Ok(text) if !text.contains('\0') => escape_into(out, text),
             _ => return false,
         },
-        (PgType::Text, ValueRef::Integer(i)) => {
-            let _ = write!(Bytes(out), "{i}");
-        }
+        (PgType::Text, ValueRef::Integer(i)) => write_integer(out, i),
         (PgType::Text, ValueRef::Real(f)) => write_real_text(out, f),
         (PgType::Bytea, ValueRef::Blob(bytes)) => {
             out.extend_from_slice(b"\\\\x");
@@ -135,14 +131,20 @@ impl std::fmt::Write for Bytes<'_> {
     }
 }
 
+// itoa and ryu (already built for serde_json) format a push's millions of numbers several
+// times faster than `fmt`, and the push's CPU competes with the server's on a small machine.
+fn write_integer(out: &mut Vec<u8>, i: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+}
+
 fn write_double(out: &mut Vec<u8>, f: f64) {
     if f.is_nan() {
         out.extend_from_slice(b"NaN");
     } else if f.is_infinite() {
         out.extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
     } else {
-        // Rust's shortest representation reads back to the same double.
-        let _ = write!(Bytes(out), "{f:?}");
+        // The shortest representation that reads back to the same double.
+        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
     }
 }
 
@@ -152,7 +154,14 @@ fn write_real_text(out: &mut Vec<u8>, f: f64) {
 
 /// COPY text format: backslash, tab, newline and carriage return are escaped.
 fn escape_into(out: &mut Vec<u8>, text: &str) {
-    for &byte in text.as_bytes() {
+    let bytes = text.as_bytes();
+    if memchr::memchr3(b'\\', b'\t', b'\n', bytes).is_none()
+        && memchr::memchr(b'\r', bytes).is_none()
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for &byte in bytes {
         match byte {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\t' => out.extend_from_slice(b"\\t"),
@@ -225,6 +234,21 @@ mod tests {
         assert_eq!(field(PgType::Text, ValueRef::Text(b"007")).0, "007");
         assert_eq!(field(PgType::BigInt, ValueRef::Integer(-7)).0, "-7");
         assert_eq!(field(PgType::Double, ValueRef::Real(0.1)).0, "0.1");
+        assert_eq!(
+            field(PgType::BigInt, ValueRef::Integer(i64::MIN)).0,
+            i64::MIN.to_string()
+        );
+        // Every double reads back as itself from the text PostgreSQL is sent.
+        for f in [1e300, -0.0, 5e-324, 123456.789, f64::MAX, 1.0 / 3.0] {
+            let text = field(PgType::Double, ValueRef::Real(f)).0;
+            assert_eq!(
+                text.parse::<f64>().map(f64::to_bits),
+                Ok(f.to_bits()),
+                "{text}"
+            );
+        }
+        assert_eq!(field(PgType::Double, ValueRef::Real(f64::NAN)).0, "NaN");
+        assert_eq!(field(PgType::Text, ValueRef::Text(b"a\rb")).0, "a\\rb");
         assert_eq!(
             field(PgType::Text, ValueRef::Text(b"a\tb\\\n")).0,
             "a\\tb\\\\\\n"

@@ -548,6 +548,16 @@ fn copy_rows(
     let mut buffer: Vec<u8> = Vec::with_capacity(COPY_CHUNK + 4096);
     let mut unfit = Map::new();
     let data = table.data.len();
+    // The device and entry are the same on every row: escaped once.
+    let provenance_fields = provenance.map(|(device, entry)| {
+        let mut fields = Vec::new();
+        for id in [device, entry] {
+            fields.push(b'\t');
+            let value = ValueRef::Text(id.as_bytes());
+            pg_types::write_field(&mut fields, PgType::Text, value, "", &mut unfit);
+        }
+        fields
+    });
     while let Some(row) = rows.next()? {
         for (i, column) in table.data.iter().enumerate() {
             if i > 0 {
@@ -561,12 +571,8 @@ fn copy_rows(
                 &mut unfit,
             );
         }
-        if let Some((device, entry)) = provenance {
-            for id in [device, entry] {
-                buffer.push(b'\t');
-                let value = ValueRef::Text(id.as_bytes());
-                pg_types::write_field(&mut buffer, PgType::Text, value, "", &mut unfit);
-            }
+        if let Some(fields) = &provenance_fields {
+            buffer.extend_from_slice(fields);
             buffer.push(b'\t');
             pg_types::write_field(
                 &mut buffer,
