@@ -39,5 +39,6 @@ mod release_build;
 mod report;
 mod serve;
 mod stream;
+mod surveilr;
 mod validate;
 mod watch;

@@ -6,6 +6,8 @@
 //!                   [--format table|json]
 //!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                   [--header-case-sensitive] [--report FILE]
+//!                   [--store-content | --no-store-content] [--store-content-limit BYTES]
+//!                   [--tenant-id ID [--tenant-name NAME]]
 //!
 //! Loads files, folders (walked recursively in sorted order, hidden names skipped), globs, or
 //! `-` (CSV on standard input) into tables, one session entry per file or sheet, and prints
@@ -16,6 +18,9 @@
 //! (Markdown, JSON or HTML, from the extension).
 //! Each loaded table is compared with the previous delivery of the same table (or source):
 //! `Schema Drift` and `Row Count Change` warnings, errors with `--drift-fail`.
+//! Each file is also recorded as surveilr records it: `ur_ingest_session`,
+//! `ur_ingest_session_fs_path`, `uniform_resource` (with its bytes up to 32 MiB by default)
+//! and `ur_ingest_session_fs_path_entry`; the entry's elaboration names the resource.
 //! Exit status: 0 done; 1 issues at or above --fail-on (default error); 2 fatal.
 
 use std::io::Write;
@@ -26,7 +31,7 @@ use super::options::{FailOn, ReportOption, ValidationArgs};
 use super::output::{Listing, cell, write_json};
 use super::{Global, args_json};
 use rssd::ingest::drift::{DriftKey, DriftOptions};
-use rssd::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ingest};
+use rssd::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, Tenant, ingest};
 use rssd::validate::Validator;
 
 /// `--if-exists`, onto the library's [`IfExists`].
@@ -133,6 +138,23 @@ pub struct IngestArgs {
     /// the database open (faster; a reader opening the database meanwhile waits for the load).
     #[arg(long)]
     pub exclusive_load: bool,
+    /// Keep each file's bytes in uniform_resource.content (the default, for files up to
+    /// --store-content-limit).
+    #[arg(long, overrides_with = "no_store_content")]
+    pub store_content: bool,
+    /// Record each file in uniform_resource without its bytes.
+    #[arg(long)]
+    pub no_store_content: bool,
+    /// The largest file whose bytes are kept, in bytes (K, M, G suffixes: KiB, MiB, GiB).
+    #[arg(long, value_name = "BYTES", default_value = "32M", value_parser = byte_size)]
+    pub store_content_limit: u64,
+    /// The tenant the files belong to: a party and organization of this id (surveilr's
+    /// multitenancy), with this device related to it.
+    #[arg(long, value_name = "ID")]
+    pub tenant_id: Option<String>,
+    /// The tenant's name (the id when not given); needs --tenant-id.
+    #[arg(long, value_name = "NAME", requires = "tenant_id")]
+    pub tenant_name: Option<String>,
     #[command(flatten)]
     pub validation: ValidationArgs,
 }
@@ -180,6 +202,12 @@ impl IngestArgs {
                 fail: self.drift_fail,
             },
             strict_columns: self.strict_columns,
+            store_content_up_to: (!self.no_store_content || self.store_content)
+                .then_some(self.store_content_limit),
+            tenant: self.tenant_id.map(|id| Tenant {
+                name: self.tenant_name.unwrap_or_else(|| id.clone()),
+                id,
+            }),
             args: args_json(),
             ..IngestOptions::default()
         };
@@ -202,6 +230,28 @@ pub fn run(global: &Global, args: Args) -> Result<u8> {
     Ok(args
         .fail_on
         .exit_status(summary.issues_error as i64, summary.issues_warning as i64))
+}
+
+/// `--store-content-limit`: bytes, or a number with K, M or G (powers of 1024).
+fn byte_size(text: &str) -> std::result::Result<u64, String> {
+    let trimmed = text.trim();
+    let (digits, unit) = match trimmed.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => (&trimmed[..at], c.to_ascii_uppercase()),
+        _ => (trimmed, 'B'),
+    };
+    let scale: u64 = match unit {
+        'B' => 1,
+        'K' => 1 << 10,
+        'M' => 1 << 20,
+        'G' => 1 << 30,
+        _ => return Err(format!("\"{text}\": use bytes, or a number with K, M or G")),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("\"{text}\" is not a size (bytes, or a number with K, M or G)"))
 }
 
 /// `--drift-rows`: a percentage, 0 or more.

@@ -26,10 +26,12 @@ mod json_stream;
 mod load;
 pub mod naming;
 mod progress;
+mod resource;
 mod run;
 mod scan;
 pub(crate) mod source;
 mod summary;
+mod tenant;
 mod xlsx_stream;
 
 use std::any::Any;
@@ -41,7 +43,9 @@ use serde::Serialize;
 use crate::state::{Issue, Session};
 
 pub use format::Format;
+pub use resource::DEFAULT_STORE_CONTENT_LIMIT;
 pub use run::ingest;
+pub use tenant::Tenant;
 
 /// The SQL type a loaded column is declared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -223,6 +227,11 @@ pub struct IngestOptions {
     /// equals its table's last load (the default). `rssd watch` turns it off: a file left in
     /// the inbox, or taken again after a restart, must not load twice.
     pub reload_unchanged_when_checking: bool,
+    /// Keep each file's bytes in `uniform_resource.content` when it has at most this many
+    /// bytes; `None` keeps none (the row, its digest and size are recorded all the same).
+    pub store_content_up_to: Option<u64>,
+    /// The tenant the files belong to (`party`, `organization`), if any.
+    pub tenant: Option<Tenant>,
 }
 
 impl Default for IngestOptions {
@@ -241,6 +250,8 @@ impl Default for IngestOptions {
             drift: drift::DriftOptions::default(),
             strict_columns: false,
             reload_unchanged_when_checking: true,
+            store_content_up_to: Some(DEFAULT_STORE_CONTENT_LIMIT),
+            tenant: None,
         }
     }
 }

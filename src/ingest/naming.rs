@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use crate::state::{Issue, IssueKind, Severity, TABLES};
+use crate::state::{Issue, IssueKind, Severity, is_rssd_table};
 
 /// The base table name of a source, before the prefix and de-duplication.
 pub fn table_base_name(stem: &str) -> String {
@@ -52,7 +52,7 @@ impl TableNames {
         }
         let free = |name: &str, taken: &HashSet<String>| {
             let lower = name.to_ascii_lowercase();
-            !taken.contains(&lower) && !TABLES.iter().any(|t| t.eq_ignore_ascii_case(&lower))
+            !taken.contains(&lower) && !is_rssd_table(&lower)
         };
         let mut name = wanted.clone();
         let mut n = 2;

@@ -13,13 +13,14 @@ use super::digest::{iso_time, last_ingested_digests, sha256_file};
 use super::drift::{Deliveries, source_key};
 use super::entry::{
     Admission, ColumnPlan, LoadOutcome, TableLoad, admission, close_entry, entry_report,
-    loaded_columns, plan_columns, table_issues,
+    is_storage_failure, loaded_columns, plan_columns, table_issues,
 };
 use super::format::Format;
 use super::inputs::{self, Candidate};
 use super::load::{self, Provenance};
 use super::naming::{TableNames, table_base_name};
 use super::progress::Progress;
+use super::resource::{Resources, WalkedFile};
 use super::source::{FileProblem, Scan, ScanOutcome, Table};
 use super::summary::summarize;
 use super::{EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedEntry};
@@ -48,6 +49,11 @@ pub fn ingest(
         "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
+    let device_id = &db.device().device_id;
+    if let Some(tenant) = &options.tenant {
+        super::tenant::ensure(conn, tenant, device_id)?;
+    }
+    let resources = Resources::begin(conn, device_id, session.id(), options.store_content_up_to)?;
     let mut run = Run {
         conn,
         options,
@@ -58,6 +64,7 @@ pub fn ingest(
         reports: Vec::new(),
         loaded: Vec::new(),
         progress: Progress::new(options.progress, candidates.len()),
+        resources,
     };
     for candidate in &candidates {
         // Ctrl-C or SIGTERM: stop between files, or between row batches (the file's
@@ -76,6 +83,7 @@ pub fn ingest(
         run.progress.file_done();
     }
     run.progress.finish();
+    run.resources.finish(conn)?;
     hook.after_all(&mut session, &run.loaded)?;
 
     summarize(session, run.reports, &run.loaded, started)
@@ -93,6 +101,8 @@ struct Run<'a> {
     reports: Vec<EntryReport>,
     loaded: Vec<LoadedEntry>,
     progress: Progress,
+    /// surveilr's records of each file (`uniform_resource` and its ingest session).
+    resources: Resources,
 }
 
 /// What is known about a file before its tables: the base of every entry's elaboration.
@@ -211,6 +221,22 @@ impl Run<'_> {
             }
         };
         elaboration.insert("content_sha256".into(), json!(digest));
+        if source != "-" {
+            let walked = WalkedFile {
+                path,
+                relative,
+                digest: &digest,
+                size: meta.len(),
+                modified: meta.modified().ok().map(iso_time),
+            };
+            match self.record_resource(&walked, &mut elaboration) {
+                Ok(()) => {}
+                Err(Error::Io(err)) => {
+                    return self.no_table(session, source, elaboration, started, unreadable(err));
+                }
+                Err(err) => return Err(err),
+            }
+        }
         // Every entry has the same keys; formats fill in theirs.
         for key in ["encoding", "delimiter", "sheet"] {
             elaboration.insert(key.into(), Value::Null);
@@ -261,6 +287,28 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The file's `uniform_resource` and path entry, named in the entry's elaboration. When
+    /// storage fails (disk full), nothing of it is kept and `content_stored` is false: the
+    /// file's load then meets the same failure and records it as the entry's Load Error.
+    fn record_resource(
+        &mut self,
+        walked: &WalkedFile,
+        elaboration: &mut Map<String, Value>,
+    ) -> Result<()> {
+        let conn = self.conn;
+        match write_transaction(conn, || self.resources.record(conn, walked)) {
+            Ok(id) => {
+                elaboration.insert("uniform_resource_id".into(), json!(id));
+                Ok(())
+            }
+            Err(err) if is_storage_failure(&err) => {
+                elaboration.insert("content_stored".into(), json!(false));
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
     }
 
     fn claim(&mut self, base: &str) -> String {

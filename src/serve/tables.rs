@@ -34,7 +34,7 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Every table of the database, orchestration tables last.
+/// Every table of the database, the RSSD's own (orchestration and surveilr's) last.
 pub fn list_tables(conn: &Connection) -> Result<Vec<(String, bool)>, Failure> {
     let mut stmt = conn.prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
@@ -43,13 +43,16 @@ pub fn list_tables(conn: &Connection) -> Result<Vec<(String, bool)>, Failure> {
     let names = stmt
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(names
+    let mut listed: Vec<(String, bool)> = names
         .into_iter()
         .map(|name| {
-            let own = crate::state::TABLES.contains(&name.as_str());
+            let own = crate::state::is_rssd_table(&name);
             (name, own)
         })
-        .collect())
+        .collect();
+    // Stable: the orchestration tables stay after surveilr's, as the query ordered them.
+    listed.sort_by_key(|(name, own)| (*own, crate::state::TABLES.contains(&name.as_str())));
+    Ok(listed)
 }
 
 /// The table called exactly `wanted`, 404 when there is none.
@@ -81,7 +84,7 @@ pub fn table_info(conn: &Connection, wanted: &str) -> Result<TableInfo, Failure>
             "{name} has no rowid; read it with /query"
         )));
     }
-    let orchestration = crate::state::TABLES.contains(&name.as_str());
+    let orchestration = crate::state::is_rssd_table(&name);
     Ok(TableInfo {
         name,
         columns,

@@ -11,6 +11,7 @@ pub mod query;
 mod schema;
 mod session;
 pub mod states;
+mod surveilr;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,8 +24,14 @@ pub use ids::new_id;
 pub use issue::{Issue, IssueKind, Severity};
 pub use schema::{SCHEMA_SQL, TABLES};
 pub use session::{Exec, Session, append_log, ensure_nature, record_issue};
+pub use surveilr::{SURVEILR_TABLES, SURVEILR_VIEWS, is_surveilr_object, is_surveilr_table};
 
 use crate::{Error, Result};
+
+/// True for a table of the RSSD itself: an orchestration table or one of surveilr's others.
+pub fn is_rssd_table(name: &str) -> bool {
+    TABLES.iter().any(|t| t.eq_ignore_ascii_case(name)) || is_surveilr_table(name)
+}
 
 /// The file name surveilr and rssd use when none is given.
 pub const DEFAULT_DB_PATH: &str = "resource-surveillance.sqlite.db";
@@ -57,6 +64,8 @@ pub struct OpenReport {
     pub created_file: bool,
     /// Orchestration tables that were missing and have been created.
     pub tables_created: Vec<String>,
+    /// surveilr's other tables (and `sqlpage_files`) that were missing and have been created.
+    pub surveilr_tables_created: Vec<String>,
     /// Sessions found unfinished from a process that is gone, now marked `ABANDONED`.
     pub abandoned_sessions: Vec<String>,
 }
@@ -105,7 +114,10 @@ impl StateDb {
         // Everything that can refuse the file happens before the first write.
         schema::check_existing_columns(&self.conn, &self.path)?;
         configure_connection(&self.conn, options.busy_timeout)?;
-        self.report.tables_created = schema::create(&self.conn)?;
+        (
+            self.report.tables_created,
+            self.report.surveilr_tables_created,
+        ) = schema::create(&self.conn)?;
         self.device = device::upsert(
             &self.conn,
             options.device_name.as_deref(),

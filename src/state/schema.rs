@@ -56,20 +56,20 @@ pub fn check_existing_columns(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates whatever is missing; returns the tables it created. Existing tables are left
-/// exactly as they are.
-pub fn create(conn: &Connection) -> Result<Vec<String>> {
+/// Creates whatever is missing, the orchestration tables then surveilr's; returns the tables
+/// it created of each. Existing tables are left exactly as they are.
+pub fn create(conn: &Connection) -> Result<(Vec<String>, Vec<String>)> {
     let mut missing = Vec::new();
     for table in TABLES {
         if !object_exists(conn, table)? {
             missing.push(table.to_string());
         }
     }
-    write_transaction(conn, || {
+    let surveilr = write_transaction(conn, || {
         conn.execute_batch(SCHEMA_SQL)?;
-        Ok(())
+        super::surveilr::create(conn)
     })?;
-    Ok(missing)
+    Ok((missing, surveilr))
 }
 
 #[cfg(test)]
@@ -79,8 +79,14 @@ mod tests {
     #[test]
     fn schema_creates_nine_tables_and_three_natures_idempotently() {
         let conn = Connection::open_in_memory().unwrap();
-        assert_eq!(create(&conn).unwrap().len(), 9);
-        assert!(create(&conn).unwrap().is_empty());
+        let (orchestration, surveilr) = create(&conn).unwrap();
+        assert_eq!(orchestration.len(), 9);
+        assert_eq!(
+            surveilr.len(),
+            super::super::surveilr::SURVEILR_TABLES.len()
+        );
+        let (orchestration, surveilr) = create(&conn).unwrap();
+        assert!(orchestration.is_empty() && surveilr.is_empty());
         let natures: i64 = conn
             .query_row("SELECT count(*) FROM orchestration_nature", [], |r| {
                 r.get(0)

@@ -10,7 +10,7 @@ use super::stored::table_columns;
 use super::target::{Target, TargetColumn};
 use super::validator::Validator;
 use crate::state::query::IssueCounts;
-use crate::state::{StateDb, TABLES};
+use crate::state::{StateDb, is_rssd_table};
 use crate::{Error, Result};
 
 /// The orchestration nature of a validation session.
@@ -82,7 +82,7 @@ fn user_tables(conn: &Connection) -> Result<Vec<String>> {
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(names
         .into_iter()
-        .filter(|name| !TABLES.contains(&name.as_str()))
+        .filter(|name| !is_rssd_table(name))
         .collect())
 }
 

@@ -207,6 +207,11 @@ pub fn count(db: &Path, sql: &str) -> i64 {
 
 /// Every row of every table, as text: a snapshot to compare before and after a command.
 pub fn dump(db: &Path) -> Vec<String> {
+    dump_tables(db, |_| true)
+}
+
+/// As [`dump`], for the tables `keep` accepts (schema lines: objects on those tables).
+pub fn dump_tables(db: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let conn = connect(db);
     let tables: Vec<String> = {
         let mut stmt = conn
@@ -218,7 +223,7 @@ pub fn dump(db: &Path) -> Vec<String> {
             .collect()
     };
     let mut lines = Vec::new();
-    for table in tables {
+    for table in tables.into_iter().filter(|t| keep(t)) {
         let sql = format!(
             "SELECT * FROM \"{}\" ORDER BY rowid",
             table.replace('"', "\"\"")
@@ -233,9 +238,17 @@ pub fn dump(db: &Path) -> Vec<String> {
             lines.push(format!("{table}: {}", cells.join(" | ")));
         }
     }
-    let mut schema = column(db, "SELECT sql FROM sqlite_master ORDER BY name")
-        .into_iter()
-        .map(|sql| format!("schema: {}", sql.unwrap_or_default()))
+    let mut stmt = conn
+        .prepare("SELECT tbl_name, sql FROM sqlite_master ORDER BY name")
+        .unwrap();
+    let mut schema = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .filter(|(table, _)| keep(table))
+        .map(|(_, sql)| format!("schema: {}", sql.unwrap_or_default()))
         .collect();
     lines.append(&mut schema);
     lines

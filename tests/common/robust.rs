@@ -200,7 +200,7 @@ pub fn assert_abandoned_by_next_run(db: &Path, left: &[String]) -> usize {
     left.len()
 }
 
-/// Every user table (not the orchestration tables) with its row count.
+/// Every user table (not the RSSD's own: orchestration and surveilr's) with its row count.
 pub fn user_tables(db: &Path) -> Vec<(String, i64)> {
     let conn = connect(db);
     let names: Vec<String> = conn
@@ -209,7 +209,7 @@ pub fn user_tables(db: &Path) -> Vec<(String, i64)> {
         .query_map([], |row| row.get(0))
         .unwrap()
         .map(|row| row.unwrap())
-        .filter(|name: &String| !rssd::state::TABLES.contains(&name.as_str()))
+        .filter(|name: &String| !rssd::state::is_rssd_table(name))
         .collect();
     names
         .into_iter()

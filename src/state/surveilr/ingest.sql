@@ -1,0 +1,217 @@
+-- The content store (uniform_resource) and its ingest sessions, files and tasks.
+-- Written from the published facts of surveilr's RSSD bootstrap (names, columns, types, keys,
+-- uniques); every statement IF NOT EXISTS so an RSSD made by surveilr is adopted as it is.
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_resource_path_match_rule" (
+    "ur_ingest_resource_path_match_rule_id" VARCHAR PRIMARY KEY NOT NULL,
+    "namespace" TEXT NOT NULL,
+    "regex" TEXT NOT NULL,
+    "flags" TEXT NOT NULL,
+    "nature" TEXT,
+    "priority" TEXT,
+    "description" TEXT,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("namespace", "regex")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_resource_path_rewrite_rule" (
+    "ur_ingest_resource_path_rewrite_rule_id" VARCHAR PRIMARY KEY NOT NULL,
+    "namespace" TEXT NOT NULL,
+    "regex" TEXT NOT NULL,
+    "replace" TEXT NOT NULL,
+    "priority" TEXT,
+    "description" TEXT,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("namespace", "regex", "replace")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session" (
+    "ur_ingest_session_id" VARCHAR PRIMARY KEY NOT NULL,
+    "device_id" VARCHAR NOT NULL,
+    "behavior_id" VARCHAR,
+    "behavior_json" TEXT CHECK(json_valid(behavior_json) OR behavior_json IS NULL),
+    "ingest_started_at" TIMESTAMPTZ NOT NULL,
+    "ingest_finished_at" TIMESTAMPTZ,
+    "session_agent" TEXT CHECK(json_valid(session_agent)) NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("device_id", "created_at"),
+    FOREIGN KEY("device_id") REFERENCES "device"("device_id"),
+    FOREIGN KEY("behavior_id") REFERENCES "behavior"("behavior_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_fs_path" (
+    "ur_ingest_session_fs_path_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "root_path" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("ingest_session_id", "root_path", "created_at"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id")
+);
+
+CREATE TABLE IF NOT EXISTS "uniform_resource" (
+    "uniform_resource_id" VARCHAR PRIMARY KEY NOT NULL,
+    "device_id" VARCHAR NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "ingest_fs_path_id" VARCHAR,
+    "ingest_imap_acct_folder_id" VARCHAR,
+    "ingest_issue_acct_project_id" VARCHAR,
+    "uri" TEXT NOT NULL,
+    "content_digest" TEXT NOT NULL,
+    "content" BLOB,
+    "nature" TEXT,
+    "size_bytes" INTEGER,
+    "last_modified_at" TIMESTAMPTZ,
+    "content_fm_body_attrs" TEXT CHECK(json_valid(content_fm_body_attrs) OR content_fm_body_attrs IS NULL),
+    "frontmatter" TEXT CHECK(json_valid(frontmatter) OR frontmatter IS NULL),
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("device_id", "content_digest", "uri", "size_bytes"),
+    FOREIGN KEY("device_id") REFERENCES "device"("device_id"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id"),
+    FOREIGN KEY("ingest_fs_path_id") REFERENCES "ur_ingest_session_fs_path"("ur_ingest_session_fs_path_id"),
+    FOREIGN KEY("ingest_imap_acct_folder_id") REFERENCES "ur_ingest_session_imap_acct_folder"("ur_ingest_session_imap_acct_folder_id"),
+    FOREIGN KEY("ingest_issue_acct_project_id") REFERENCES "ur_ingest_session_plm_acct_project"("ur_ingest_session_plm_acct_project_id")
+);
+
+CREATE TABLE IF NOT EXISTS "uniform_resource_transform" (
+    "uniform_resource_transform_id" VARCHAR PRIMARY KEY NOT NULL,
+    "uniform_resource_id" VARCHAR NOT NULL,
+    "uri" TEXT NOT NULL,
+    "content_digest" TEXT NOT NULL,
+    "content" BLOB,
+    "nature" TEXT,
+    "size_bytes" INTEGER,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("uniform_resource_id", "content_digest", "nature", "size_bytes"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_fs_path_entry" (
+    "ur_ingest_session_fs_path_entry_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "ingest_fs_path_id" VARCHAR NOT NULL,
+    "uniform_resource_id" VARCHAR,
+    "file_path_abs" TEXT NOT NULL,
+    "file_path_rel_parent" TEXT NOT NULL,
+    "file_path_rel" TEXT NOT NULL,
+    "file_basename" TEXT NOT NULL,
+    "file_extn" TEXT,
+    "captured_executable" TEXT CHECK(json_valid(captured_executable) OR captured_executable IS NULL),
+    "ur_status" TEXT,
+    "ur_diagnostics" TEXT CHECK(json_valid(ur_diagnostics) OR ur_diagnostics IS NULL),
+    "ur_transformations" TEXT CHECK(json_valid(ur_transformations) OR ur_transformations IS NULL),
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id"),
+    FOREIGN KEY("ingest_fs_path_id") REFERENCES "ur_ingest_session_fs_path"("ur_ingest_session_fs_path_id"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_task" (
+    "ur_ingest_session_task_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "uniform_resource_id" VARCHAR,
+    "captured_executable" TEXT CHECK(json_valid(captured_executable)) NOT NULL,
+    "ur_status" TEXT,
+    "ur_diagnostics" TEXT CHECK(json_valid(ur_diagnostics) OR ur_diagnostics IS NULL),
+    "ur_transformations" TEXT CHECK(json_valid(ur_transformations) OR ur_transformations IS NULL),
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_attachment" (
+    "ur_ingest_session_attachment_id" VARCHAR PRIMARY KEY NOT NULL,
+    "uniform_resource_id" VARCHAR,
+    "name" TEXT,
+    "uri" TEXT NOT NULL,
+    "content" BLOB,
+    "nature" TEXT,
+    "size" INTEGER,
+    "checksum" TEXT,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("uniform_resource_id", "checksum", "nature", "size"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_udi_pgp_sql" (
+    "ur_ingest_session_udi_pgp_sql_id" VARCHAR PRIMARY KEY NOT NULL,
+    "sql" TEXT NOT NULL,
+    "nature" TEXT NOT NULL,
+    "content" BLOB,
+    "behaviour" TEXT CHECK(json_valid(behaviour) OR behaviour IS NULL),
+    "query_error" TEXT,
+    "uniform_resource_id" VARCHAR,
+    "ingest_session_id" VARCHAR,
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("sql", "ingest_session_id"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id")
+);

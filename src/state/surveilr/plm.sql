@@ -1,0 +1,238 @@
+-- Project-management ingest (issues, users, comments): rssd creates them, never fills them.
+-- Written from the published facts of surveilr's RSSD bootstrap (names, columns, types, keys,
+-- uniques); every statement IF NOT EXISTS so an RSSD made by surveilr is adopted as it is.
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_account" (
+    "ur_ingest_session_plm_account_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "provider" TEXT NOT NULL,
+    "org_name" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("provider", "org_name"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_acct_project" (
+    "ur_ingest_session_plm_acct_project_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "ingest_account_id" VARCHAR NOT NULL,
+    "parent_project_id" TEXT,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "id" TEXT,
+    "key" TEXT,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("name", "description"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id"),
+    FOREIGN KEY("ingest_account_id") REFERENCES "ur_ingest_session_plm_account"("ur_ingest_session_plm_account_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_acct_project_issue" (
+    "ur_ingest_session_plm_acct_project_issue_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ingest_session_id" VARCHAR NOT NULL,
+    "ur_ingest_session_plm_acct_project_id" VARCHAR NOT NULL,
+    "uniform_resource_id" VARCHAR,
+    "issue_id" TEXT NOT NULL,
+    "issue_number" INTEGER,
+    "parent_issue_id" TEXT,
+    "title" TEXT NOT NULL,
+    "body" TEXT,
+    "body_text" TEXT,
+    "body_html" TEXT,
+    "state" TEXT NOT NULL,
+    "assigned_to" TEXT,
+    "user" VARCHAR NOT NULL,
+    "url" TEXT NOT NULL,
+    "closed_at" TEXT,
+    "issue_type_id" VARCHAR,
+    "time_estimate" INTEGER,
+    "aggregate_time_estimate" INTEGER,
+    "time_original_estimate" INTEGER,
+    "time_spent" INTEGER,
+    "aggregate_time_spent" INTEGER,
+    "aggregate_time_original_estimate" INTEGER,
+    "workratio" INTEGER,
+    "current_progress" INTEGER,
+    "total_progress" INTEGER,
+    "resolution_name" TEXT,
+    "resolution_date" TEXT,
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("title", "issue_id", "state", "assigned_to"),
+    FOREIGN KEY("ingest_session_id") REFERENCES "ur_ingest_session"("ur_ingest_session_id"),
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_id") REFERENCES "ur_ingest_session_plm_acct_project"("ur_ingest_session_plm_acct_project_id"),
+    FOREIGN KEY("uniform_resource_id") REFERENCES "uniform_resource"("uniform_resource_id"),
+    FOREIGN KEY("user") REFERENCES "ur_ingest_session_plm_user"("ur_ingest_session_plm_user_id"),
+    FOREIGN KEY("issue_type_id") REFERENCES "ur_ingest_session_plm_issue_type"("ur_ingest_session_plm_issue_type_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_acct_label" (
+    "ur_ingest_session_plm_acct_label_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ur_ingest_session_plm_acct_project_id" VARCHAR NOT NULL,
+    "ur_ingest_session_plm_acct_project_issue_id" VARCHAR NOT NULL,
+    "lebel" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_id") REFERENCES "ur_ingest_session_plm_acct_project"("ur_ingest_session_plm_acct_project_id"),
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_issue_id") REFERENCES "ur_ingest_session_plm_acct_project_issue"("ur_ingest_session_plm_acct_project_issue_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_milestone" (
+    "ur_ingest_session_plm_milestone_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ur_ingest_session_plm_acct_project_id" VARCHAR NOT NULL,
+    "title" TEXT NOT NULL,
+    "milestone_id" TEXT NOT NULL,
+    "url" TEXT NOT NULL,
+    "html_url" TEXT NOT NULL,
+    "open_issues" INTEGER,
+    "closed_issues" INTEGER,
+    "due_on" TIMESTAMPTZ,
+    "closed_at" TIMESTAMPTZ,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_id") REFERENCES "ur_ingest_session_plm_acct_project"("ur_ingest_session_plm_acct_project_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_acct_relationship" (
+    "ur_ingest_session_plm_acct_relationship_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ur_ingest_session_plm_acct_project_id_prime" VARCHAR NOT NULL,
+    "ur_ingest_session_plm_acct_project_id_related" TEXT NOT NULL,
+    "ur_ingest_session_plm_acct_project_issue_id_prime" VARCHAR NOT NULL,
+    "ur_ingest_session_plm_acct_project_issue_id_related" TEXT NOT NULL,
+    "relationship" TEXT,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_id_prime") REFERENCES "ur_ingest_session_plm_acct_project"("ur_ingest_session_plm_acct_project_id"),
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_issue_id_prime") REFERENCES "ur_ingest_session_plm_acct_project_issue"("ur_ingest_session_plm_acct_project_issue_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_user" (
+    "ur_ingest_session_plm_user_id" VARCHAR PRIMARY KEY NOT NULL,
+    "user_id" TEXT NOT NULL,
+    "login" TEXT NOT NULL,
+    "email" TEXT,
+    "name" TEXT,
+    "url" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("user_id", "login", "email", "name")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_comment" (
+    "ur_ingest_session_plm_comment_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ur_ingest_session_plm_acct_project_issue_id" VARCHAR NOT NULL,
+    "comment_id" TEXT NOT NULL,
+    "node_id" TEXT NOT NULL,
+    "url" TEXT NOT NULL,
+    "body" TEXT,
+    "body_text" TEXT,
+    "body_html" TEXT,
+    "user" VARCHAR NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("comment_id", "url", "body"),
+    FOREIGN KEY("ur_ingest_session_plm_acct_project_issue_id") REFERENCES "ur_ingest_session_plm_acct_project_issue"("ur_ingest_session_plm_acct_project_issue_id"),
+    FOREIGN KEY("user") REFERENCES "ur_ingest_session_plm_user"("ur_ingest_session_plm_user_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_reaction" (
+    "ur_ingest_session_plm_reaction_id" VARCHAR PRIMARY KEY NOT NULL,
+    "reaction_id" TEXT NOT NULL,
+    "reaction_type" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("reaction_type")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_issue_reaction" (
+    "ur_ingest_session_plm_issue_reaction_id" VARCHAR PRIMARY KEY NOT NULL,
+    "ur_ingest_plm_reaction_id" VARCHAR NOT NULL,
+    "ur_ingest_plm_issue_id" VARCHAR NOT NULL,
+    "count" INTEGER NOT NULL DEFAULT 1,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("ur_ingest_plm_issue_id", "ur_ingest_plm_reaction_id"),
+    FOREIGN KEY("ur_ingest_plm_reaction_id") REFERENCES "ur_ingest_session_plm_reaction"("ur_ingest_session_plm_reaction_id"),
+    FOREIGN KEY("ur_ingest_plm_issue_id") REFERENCES "ur_ingest_session_plm_acct_project_issue"("ur_ingest_session_plm_acct_project_issue_id")
+);
+
+CREATE TABLE IF NOT EXISTS "ur_ingest_session_plm_issue_type" (
+    "ur_ingest_session_plm_issue_type_id" VARCHAR PRIMARY KEY NOT NULL,
+    "avatar_id" TEXT,
+    "description" TEXT NOT NULL,
+    "icon_url" TEXT NOT NULL,
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "subtask" BOOLEAN NOT NULL,
+    "url" TEXT NOT NULL,
+    "elaboration" TEXT CHECK(json_valid(elaboration) OR elaboration IS NULL),
+    "created_at" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    "created_by" TEXT DEFAULT 'UNKNOWN',
+    "updated_at" TIMESTAMPTZ,
+    "updated_by" TEXT,
+    "deleted_at" TIMESTAMPTZ,
+    "deleted_by" TEXT,
+    "activity_log" TEXT,
+    UNIQUE("id", "name")
+);
