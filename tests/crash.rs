@@ -191,9 +191,17 @@ fn write_big_csv(path: &Path, g: usize) {
     std::fs::write(path, text).unwrap();
 }
 
-/// Every table present is one whole generation of its file, in file order.
+/// A staged load's rows before its last transaction: under a name of its own, never the file's.
+const STAGING: &str =
+    "SELECT count(*) FROM sqlite_master WHERE name LIKE '\\_rssd\\_staging\\_%' ESCAPE '\\'";
+
+/// Every table present under a name is one whole generation of its file, in file order (a
+/// staged load's staging table aside: the next run drops it, see `ingest_to_completion`).
 fn assert_big_table_whole(db: &Path) {
-    for (table, rows) in user_tables(db) {
+    let named = user_tables(db)
+        .into_iter()
+        .filter(|(table, _)| !table.starts_with("_rssd_staging_"));
+    for (table, rows) in named {
         assert_eq!((table.as_str(), rows), ("big", BIG_ROWS));
         let ordered = count(
             db,
@@ -290,6 +298,42 @@ fn sigkill_at_random_moments_of_a_large_file_ingest_loses_nothing() {
 }
 
 /// `FILES` small CSVs: file k holds `FILE_ROWS` rows of (k, n, g).
+/// A kill after a staged load's first committed batches leaves its staging table (never a
+/// table under the file's name); the next ingest drops it and loads the file whole.
+#[test]
+fn a_staging_table_left_by_a_kill_is_dropped_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rssd.sqlite.db");
+    let input = dir.path().join("big.csv");
+    write_big_csv(&input, 1);
+    assert_status(&run(&db, &["init"]), 0);
+    let args = ingest_args(&input);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = spawn(&db, &args);
+    let started = Instant::now();
+    while count(&db, STAGING) == 0 {
+        let ended = child.try_wait().expect("wait on rssd");
+        assert!(
+            ended.is_none(),
+            "the load ended before its staging table was seen"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no staging table after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait on killed rssd");
+    assert_integrity(&db);
+    assert_eq!(count(&db, STAGING), 1, "the killed load's staging table");
+    assert!(user_tables(&db).iter().all(|(table, _)| table != "big"));
+    // One table after the next run: the staging table is gone.
+    ingest_to_completion(&db, &args, 1, 1);
+    assert_big_table_whole(&db);
+    assert_eq!(count(&db, STAGING), 0);
+}
+
 fn write_folder(folder: &Path, g: usize) {
     std::fs::create_dir_all(folder).unwrap();
     for k in 0..FILES {

@@ -30,6 +30,7 @@ mod formats;
 mod foundation;
 mod hostile;
 mod ingest;
+mod ingest_structure;
 mod layout;
 mod load_error;
 mod load_journal;

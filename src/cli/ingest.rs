@@ -3,6 +3,7 @@
 //!                   [--provenance-columns] [--fail-on error|warning|never] [--no-progress]
 //!                   [--exclusive-load] [--strict-columns]
 //!                   [--drift-key table|source] [--drift-rows PCT] [--drift-fail]
+//!                   [--header-row N] [--too-many-columns fail|long]
 //!                   [--format table|json]
 //!                   [--schema FILE]... [--schema-for GLOB=FILE]... [--rules FILE|GLOB]...
 //!                   [--header-case-sensitive] [--report FILE]
@@ -31,7 +32,10 @@ use super::options::{FailOn, ReportOption, ValidationArgs};
 use super::output::{Listing, cell, write_json};
 use super::{Global, args_json};
 use rssd::ingest::drift::{DriftKey, DriftOptions};
-use rssd::ingest::{EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, Tenant, ingest};
+use rssd::ingest::{
+    EntryHook, IfExists, IngestOptions, IngestSummary, NoHook, ReadOptions, Tenant, TooManyColumns,
+    ingest,
+};
 use rssd::validate::Validator;
 
 /// `--if-exists`, onto the library's [`IfExists`].
@@ -155,8 +159,25 @@ pub struct IngestArgs {
     /// The tenant's name (the id when not given); needs --tenant-id.
     #[arg(long, value_name = "NAME", requires = "tenant_id")]
     pub tenant_name: Option<String>,
+    /// The 1-based line of a CSV/TSV's header; the lines before it are skipped as a preamble
+    /// (by default a preamble is detected: comment and title lines before the header).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_row: Option<u64>,
+    /// A CSV/TSV wider than SQLite's 2,000 columns: fail with Too Many Columns, or load it as
+    /// a long table (row, column_number, column, value), one row per non-empty cell.
+    #[arg(long, value_enum, default_value_t = TooManyColumnsArg::Fail)]
+    pub too_many_columns: TooManyColumnsArg,
     #[command(flatten)]
     pub validation: ValidationArgs,
+}
+
+/// `--too-many-columns`, onto the library's [`TooManyColumns`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TooManyColumnsArg {
+    /// A Too Many Columns error; nothing loaded.
+    Fail,
+    /// One row per non-empty cell: row, column_number, column, value.
+    Long,
 }
 
 /// What an ingest needs from its options: the library's options and the validation hook.
@@ -208,6 +229,13 @@ impl IngestArgs {
                 name: self.tenant_name.unwrap_or_else(|| id.clone()),
                 id,
             }),
+            read: ReadOptions {
+                header_row: self.header_row,
+                too_many_columns: match self.too_many_columns {
+                    TooManyColumnsArg::Fail => TooManyColumns::Fail,
+                    TooManyColumnsArg::Long => TooManyColumns::Long,
+                },
+            },
             args: args_json(),
             ..IngestOptions::default()
         };

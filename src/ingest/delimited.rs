@@ -8,8 +8,11 @@ use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::encoding::{TextEncoding, looks_binary, open_text, read_head, utf16_without_bom};
-use super::scan::{ScanOutcome, scan, scan_rows};
+use super::preamble::{self, Preamble};
+use super::read::{ReadOptions, TooManyColumns};
+use super::scan::{Scan, ScanOutcome, scan, scan_rows};
 use super::source::{FileProblem, RowSource, Table};
+use super::wide::{LongSource, SQLITE_MAX_COLUMNS};
 use crate::state::{Issue, IssueKind, Severity};
 use crate::{Error, Result};
 
@@ -31,14 +34,24 @@ pub fn prepare(
     path: &Path,
     hints: SniffHints,
     base_name: &str,
+    read: &ReadOptions,
 ) -> Result<Result<Table, FileProblem>> {
     let (mut encoding, delimiter) = match sniff(path, hints)? {
         Ok(found) => found,
         Err(problem) => return Ok(Err(problem)),
     };
+    let preamble = preamble::find(path, encoding, delimiter, read.header_row)?;
+    if let Some(wanted) = read.header_row.filter(|&n| preamble.header_line < n) {
+        return Ok(Err(FileProblem::new(
+            IssueKind::EmptyFile,
+            format!("--header-row {wanted}: no record starts on or after line {wanted}"),
+            "give the line the header is on",
+        )));
+    }
+    let skip = preamble.records;
     let mut repair: Option<u64> = None;
     let (scan, replaced_rows) = loop {
-        let mut source = CsvSource::open(path, encoding, delimiter)?;
+        let mut source = CsvSource::open_at(path, encoding, delimiter, skip)?;
         match scan(&mut source, !encoding.decoded())? {
             ScanOutcome::Done(scan) => break (scan, source.replaced_rows),
             ScanOutcome::NoHeader => {
@@ -82,9 +95,52 @@ pub fn prepare(
         }
         scan.issues.push(issue);
     }
-    let rows = CsvSource::open(path, encoding, delimiter)?;
-    let facts = delimited_facts(encoding, delimiter);
-    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(Ok)
+    with_preamble(&mut scan, &preamble);
+    let facts = delimited_facts(encoding, delimiter, &preamble);
+    if scan.headers.len() > SQLITE_MAX_COLUMNS && read.too_many_columns == TooManyColumns::Long {
+        return long_table(path, (encoding, delimiter, skip), base_name, facts, scan).map(Ok);
+    }
+    let rows = Box::new(CsvSource::open_at(path, encoding, delimiter, skip)?);
+    Table::new(None, base_name, facts, scan, false, rows).map(Ok)
+}
+
+/// The preamble's warnings first, before the scan's own.
+fn with_preamble(scan: &mut Scan, preamble: &Preamble) {
+    scan.issues.splice(0..0, preamble.issues());
+}
+
+/// A file wider than SQLite's limit as the long table of [`super::wide`]: its types come from a
+/// scan of the long records; the structural issues (ragged rows, blank lines) from the wide
+/// scan, their `issue_row` the data row (the long table's `row` column).
+fn long_table(
+    path: &Path,
+    (encoding, delimiter, skip): (TextEncoding, u8, u64),
+    base_name: &str,
+    mut facts: Map<String, Value>,
+    wide: Scan,
+) -> Result<Table> {
+    let long = |headers: &[String]| -> Result<LongSource> {
+        let mut inner = CsvSource::open_at(path, encoding, delimiter, skip)?;
+        inner.read(&mut ByteRecord::new())?;
+        Ok(LongSource::new(Box::new(inner), headers))
+    };
+    let ScanOutcome::Done(mut scan) = scan(&mut long(&wide.headers)?, false)? else {
+        return Err(Error::Invalid(
+            "the long table's scan found no header".into(),
+        ));
+    };
+    scan.issues = wide.issues;
+    facts.insert("layout".into(), Value::from("long"));
+    facts.insert("file_columns".into(), Value::from(wide.headers.len()));
+    facts.insert("file_rows".into(), Value::from(wide.rows));
+    Table::new(
+        None,
+        base_name,
+        facts,
+        scan,
+        false,
+        Box::new(long(&wide.headers)?),
+    )
 }
 
 /// The encoding (from a BOM or UTF-16's NUL bytes, else UTF-8) and the separator, or why the file is not
@@ -128,6 +184,7 @@ pub fn prepare_speculative(
     path: &Path,
     hints: SniffHints,
     base_name: &str,
+    read: &ReadOptions,
 ) -> Result<Option<Table>> {
     let Ok((encoding, delimiter)) = sniff(path, hints)? else {
         return Ok(None);
@@ -135,30 +192,47 @@ pub fn prepare_speculative(
     if encoding.decoded() {
         return Ok(None);
     }
-    let mut sample_source = CsvSource::open(path, encoding, delimiter)?;
-    let ScanOutcome::Done(sample) = scan_rows(&mut sample_source, true, SAMPLE_ROWS)? else {
+    let preamble = preamble::find(path, encoding, delimiter, read.header_row)?;
+    if read.header_row.is_some_and(|n| preamble.header_line < n) {
+        return Ok(None);
+    }
+    let skip = preamble.records;
+    let mut sample_source = CsvSource::open_at(path, encoding, delimiter, skip)?;
+    let ScanOutcome::Done(mut sample) = scan_rows(&mut sample_source, true, SAMPLE_ROWS)? else {
         return Ok(None);
     };
+    // A file too wide for one table is read the careful way.
+    if sample.headers.len() > SQLITE_MAX_COLUMNS {
+        return Ok(None);
+    }
+    with_preamble(&mut sample, &preamble);
     let owned = path.to_path_buf();
+    let whole_preamble = preamble.clone();
     let full_scan = std::thread::spawn(move || {
-        let mut source = CsvSource::open(&owned, encoding, delimiter)?;
-        scan(&mut source, true)
+        let mut source = CsvSource::open_at(&owned, encoding, delimiter, skip)?;
+        let mut outcome = scan(&mut source, true)?;
+        if let ScanOutcome::Done(whole) = &mut outcome {
+            with_preamble(whole, &whole_preamble);
+        }
+        Ok(outcome)
     });
-    let rows = CsvSource::open(path, encoding, delimiter)?;
-    let mut table = Table::new(
-        None,
-        base_name,
-        delimited_facts(encoding, delimiter),
-        sample,
-        false,
-        Box::new(rows),
-    )?;
+    let rows = CsvSource::open_at(path, encoding, delimiter, skip)?;
+    let facts = delimited_facts(encoding, delimiter, &preamble);
+    let mut table = Table::new(None, base_name, facts, sample, false, Box::new(rows))?;
     table.full_scan = Some(full_scan);
     Ok(Some(table))
 }
 
-fn delimited_facts(encoding: TextEncoding, delimiter: u8) -> Map<String, Value> {
+fn delimited_facts(
+    encoding: TextEncoding,
+    delimiter: u8,
+    preamble: &Preamble,
+) -> Map<String, Value> {
     let mut facts = Map::new();
+    facts.insert("header_line".into(), Value::from(preamble.header_line));
+    if !preamble.skipped.is_empty() {
+        facts.insert("preamble_lines".into(), Value::from(preamble.skipped.len()));
+    }
     facts.insert("encoding".into(), Value::from(encoding.name()));
     facts.insert(
         "delimiter".into(),
@@ -173,15 +247,18 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
     let mut counts = [0usize; 4];
     let mut in_quotes = false;
     let mut blank = true;
+    // A line starting with `#` (a comment before the header) says nothing of the separator.
+    let mut comment = false;
     for byte in text.bytes() {
         match byte {
             b'"' => in_quotes = !in_quotes,
             b'\n' | b'\r' if !in_quotes => {
-                if !blank {
+                if !blank && !comment {
                     lines.push(counts);
                 }
                 counts = [0; 4];
                 blank = true;
+                comment = false;
                 if lines.len() >= 100 {
                     break;
                 }
@@ -193,11 +270,12 @@ fn sniff_delimiter(text: &str, complete: bool, default: Option<u8>, strict: bool
             counts[i] += 1;
         }
         if !byte.is_ascii_whitespace() {
+            comment |= blank && byte == b'#';
             blank = false;
         }
     }
     // A first line longer than the sample (a very wide header) is judged by what was read.
-    if (complete || lines.is_empty()) && !blank {
+    if (complete || lines.is_empty()) && !blank && !comment {
         lines.push(counts);
     }
     // Nothing but empty lines: the default, and the scan finds no header.
@@ -267,13 +345,21 @@ pub struct CsvSource {
     /// The reader's line count after the previous record.
     next_line: u64,
     blank_lines: u64,
+    /// Empty lines after the last record, known at the end.
+    trailing_blank_lines: u64,
     watch_replacement: bool,
     /// Data rows (0: the header) where a decoder replaced invalid bytes.
     pub replaced_rows: Vec<u64>,
 }
 
 impl CsvSource {
-    pub fn open(path: &Path, encoding: TextEncoding, delimiter: u8) -> Result<CsvSource> {
+    /// The file's records after the first `skip` (a preamble): the next is the header.
+    pub fn open_at(
+        path: &Path,
+        encoding: TextEncoding,
+        delimiter: u8,
+        skip: u64,
+    ) -> Result<CsvSource> {
         // A big buffer for big files; a small file needs no more than its size.
         let size = std::fs::metadata(path).map_or(u64::MAX, |meta| meta.len());
         let capacity = size.clamp(8 << 10, 1 << 18) as usize;
@@ -289,14 +375,22 @@ impl CsvSource {
                 ended: false,
                 cr_terminated: None,
             });
-        Ok(CsvSource {
+        let mut source = CsvSource {
             reader,
             records: 0,
             next_line: 1,
             blank_lines: 0,
+            trailing_blank_lines: 0,
             watch_replacement: matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be),
             replaced_rows: Vec::new(),
-        })
+        };
+        let mut skipped = ByteRecord::new();
+        for _ in 0..skip {
+            source.read(&mut skipped)?;
+        }
+        source.records = 0;
+        source.replaced_rows.clear();
+        Ok(source)
     }
 }
 
@@ -310,6 +404,14 @@ impl RowSource for CsvSource {
                 other => Error::Invalid(format!("delimited text: {other:?}")),
             })?;
         if !more {
+            // Lines after the last record: empty lines the reader skipped at the end.
+            if self.records > 0 {
+                let line = self.reader.position().line();
+                let cr = self.reader.get_ref().cr_terminated == Some(true);
+                // With `\r` terminators the last record's `\n` is counted after it.
+                let own = u64::from(cr && self.reader.get_ref().last_byte == Some(b'\n'));
+                self.trailing_blank_lines = line.saturating_sub(self.next_line + own);
+            }
             return Ok(false);
         }
         // Lines this read consumed beyond the record's own (embedded newlines plus one
@@ -346,6 +448,10 @@ impl RowSource for CsvSource {
     fn blank_lines_before(&self) -> u64 {
         self.blank_lines
     }
+
+    fn blank_lines_at_end(&self) -> u64 {
+        self.trailing_blank_lines
+    }
 }
 
 #[cfg(test)]
@@ -379,5 +485,10 @@ mod tests {
             Some(b',')
         );
         assert_eq!(sniff_delimiter("\n\r\n", true, None, true), None);
+        // A comment before the header.
+        assert_eq!(
+            sniff_delimiter("# clean; this\na|b\n1|2\n", true, None, true),
+            Some(b'|')
+        );
     }
 }

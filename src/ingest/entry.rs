@@ -15,6 +15,7 @@ use super::load::{self, LoadColumn, PROVENANCE_COLUMNS, Provenance};
 use super::naming::column_names_reserving;
 use super::progress::Progress;
 use super::source::{RowSource, Scan, ScanOutcome};
+use super::staged::{self, Checkpointer};
 use super::{ColumnType, EntryReport, IfExists, IngestOptions, LoadedColumn, RowCheck};
 use crate::sql::quote_ident;
 use crate::state::states::{FAILED, INGESTED, INGESTING, SKIPPED, UNCHANGED};
@@ -148,6 +149,8 @@ pub(super) struct TableLoad<'a> {
     pub appending: bool,
     /// `--if-exists replace`: a table made meanwhile by another process may be dropped.
     pub replacing: bool,
+    /// A big new table: loaded in committed batches under a staging name (see [`staged`]).
+    pub staged: bool,
     /// An append's new columns and warnings (empty otherwise).
     pub append: &'a AppendPlan,
     /// The comparison with the previous delivery.
@@ -178,8 +181,9 @@ impl TableLoad<'_> {
     pub fn run(mut self, session: &mut Session, rows: Box<dyn RowSource>) -> Result<LoadOutcome> {
         let speculative = self.full_scan.is_some();
         let conn = self.conn;
+        let staging = self.staged.then(|| staged::staging_name(self.entry));
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let work = self.insert(session, rows);
+        let work = self.insert(session, rows, staging.as_deref());
         let committed = match work {
             Ok(Inserted::Rows { .. }) => conn.execute_batch("COMMIT").map_err(Error::from),
             Ok(Inserted::Mispredicted) | Err(_) => Ok(()),
@@ -187,6 +191,11 @@ impl TableLoad<'_> {
         if !matches!((&work, &committed), (Ok(Inserted::Rows { .. }), Ok(()))) {
             // SQLite may have rolled back on its own already (a storage error at COMMIT).
             let _ = conn.execute_batch("ROLLBACK");
+            if let Some(staging) = &staging {
+                // Its committed batches go too (a failure here leaves it to the next run).
+                let _ =
+                    conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(staging)));
+            }
             session.entry_rolled_back(self.entry, INGESTING);
         }
         Ok(match (work, committed) {
@@ -211,14 +220,20 @@ impl TableLoad<'_> {
         })
     }
 
-    /// The work inside the transaction; an error rolls it back.
-    fn insert(&mut self, session: &mut Session, rows: Box<dyn RowSource>) -> Result<Inserted> {
+    /// The work inside the transaction (the last one, when staged); an error rolls it back.
+    fn insert(
+        &mut self,
+        session: &mut Session,
+        rows: Box<dyn RowSource>,
+        staging: Option<&str>,
+    ) -> Result<Inserted> {
         let (conn, name, entry) = (self.conn, self.name, self.entry);
+        let target = staging.unwrap_or(name);
         let with_provenance = self.provenance.is_some();
         // Checked again under the write lock: another process may have made the table
         // since. Only `replace` may drop it; the other modes fail the file instead.
         let exists = conn.table_exists(Some("main"), name)?;
-        if exists && !self.appending && self.replacing {
+        if exists && !self.appending && self.replacing && staging.is_none() {
             let drop = format!("DROP TABLE {}", quote_ident(name));
             let why = "replace: the old table goes in the same transaction as the new one comes";
             run_recorded(conn, session, entry, &drop, why)?;
@@ -237,18 +252,18 @@ impl TableLoad<'_> {
             let max = format!("SELECT coalesce(max(rowid), 0) FROM {}", quote_ident(name));
             conn.query_row(&max, [], |r| r.get(0))?
         } else {
-            let create = load::create_table_sql(name, self.columns, with_provenance);
-            run_recorded(
-                conn,
-                session,
-                entry,
-                &create,
-                "create the table with the inferred types",
-            )?;
+            let create = load::create_table_sql(target, self.columns, with_provenance);
+            let why = match staging {
+                None => "create the table with the inferred types",
+                Some(_) => {
+                    "create the table with the inferred types, under a staging name until its rows are in"
+                }
+            };
+            run_recorded(conn, session, entry, &create, why)?;
             0
         };
         let insert_started = Instant::now();
-        let inserted = self.insert_rows(session, rows, offset);
+        let inserted = self.insert_rows(session, rows, offset, target, staging.is_some());
         if let Some(handle) = self.full_scan.take() {
             // The whole file's scan decides: the sample's types must be its types.
             let types = |s: &Scan| s.stats.iter().map(|c| c.column_type()).collect::<Vec<_>>();
@@ -266,13 +281,16 @@ impl TableLoad<'_> {
             }
         }
         let rows = inserted?;
-        let insert_sql = load::insert_sql(name, self.columns, with_provenance, 1);
+        let insert_sql = load::insert_sql(target, self.columns, with_provenance, 1);
         session.exec(
             &Exec::new("sql", insert_sql)
                 .entry(entry)
                 .output(format!("{rows} rows inserted in file order"))
                 .duration(insert_started.elapsed()),
         )?;
+        if let Some(staging) = staging {
+            self.take_name(session, staging)?;
+        }
         if rows != self.scan.rows {
             return Err(Error::Invalid(format!(
                 "pass 1 counted {} rows, pass 2 read {rows}; the file changed while loading",
@@ -304,14 +322,64 @@ impl TableLoad<'_> {
         })
     }
 
-    /// The rows into the table, checked by the row check on the parser thread when there is
-    /// one (its issues recorded in this transaction).
+    /// The staging table takes its name, in the load's last transaction (the old table of
+    /// that name dropped first under `replace`, made meanwhile by another process or not).
+    fn take_name(&self, session: &Session, staging: &str) -> Result<()> {
+        let (conn, name, entry) = (self.conn, self.name, self.entry);
+        if self.replacing && conn.table_exists(Some("main"), name)? {
+            let drop = format!("DROP TABLE {}", quote_ident(name));
+            let why =
+                "replace: the old table goes in the same transaction as the new one takes its name";
+            run_recorded(conn, session, entry, &drop, why)?;
+        }
+        // Legacy mode renames only this table: no other view or trigger is parsed (one that
+        // is broken would fail the rename).
+        conn.execute_batch("PRAGMA legacy_alter_table = ON")?;
+        let rename = format!(
+            "ALTER TABLE {} RENAME TO {}",
+            quote_ident(staging),
+            quote_ident(name)
+        );
+        let why = "the rows went in committed batches under a staging name; the table takes its name as its load commits";
+        let renamed = run_recorded(conn, session, entry, &rename, why);
+        conn.execute_batch("PRAGMA legacy_alter_table = OFF")?;
+        renamed
+    }
+
+    /// The rows into `target`, checked by the row check on the parser thread when there is
+    /// one (its issues recorded in this transaction). When `staged`, every
+    /// [`staged::BATCHES_PER_COMMIT`] batches commit and wake the checkpointer; the connection's
+    /// own checkpoints wait until the last transaction.
     fn insert_rows(
         &mut self,
         session: &Session,
         rows: Box<dyn RowSource>,
         offset: i64,
+        target: &str,
+        staged: bool,
     ) -> Result<u64> {
+        let conn = self.conn;
+        let checkpointer = match (staged, conn.path()) {
+            (true, Some(path)) => Some(Checkpointer::start(path)?),
+            _ => None,
+        };
+        let autocheckpoint: i64 = conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+        if checkpointer.is_some() {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+        }
+        let mut batches = 0u64;
+        let progress = &mut *self.progress;
+        let mut on_batch = |rows: u64, bytes: u64| -> Result<()> {
+            progress.rows(rows, bytes);
+            batches += 1;
+            if let Some(checkpointer) = checkpointer.as_ref()
+                && batches.is_multiple_of(staged::BATCHES_PER_COMMIT)
+            {
+                conn.execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+                checkpointer.wake();
+            }
+            Ok(())
+        };
         let mut record_issues = |issues: &mut Vec<Issue>| -> Result<()> {
             for issue in issues.drain(..) {
                 session.issue(&issue)?;
@@ -323,16 +391,18 @@ impl TableLoad<'_> {
             first_rowid: offset + 1,
             record: &mut record_issues,
         });
-        let progress = &mut *self.progress;
-        load::insert_rows(
-            self.conn,
-            self.name,
+        let inserted = load::insert_rows(
+            conn,
+            target,
             self.columns,
             self.provenance.as_ref(),
             rows,
-            &mut |rows, bytes| progress.rows(rows, bytes),
+            &mut on_batch,
             checking,
-        )
+        );
+        drop(checkpointer);
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {autocheckpoint}"))?;
+        inserted
     }
 }
 

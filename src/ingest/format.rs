@@ -5,7 +5,9 @@ use std::path::Path;
 
 use super::delimited::{self, SniffHints};
 use super::naming::table_base_name;
+use super::read::ReadOptions;
 use super::source::{FileProblem, Table};
+use super::wide;
 use super::{excel, json};
 use crate::Result;
 
@@ -108,21 +110,37 @@ impl Format {
         path: &Path,
         stem: &str,
         speculate: bool,
+        read: &ReadOptions,
     ) -> Result<std::result::Result<Vec<Table>, FileProblem>> {
         let base = table_base_name(stem);
         let one = |table: std::result::Result<Table, FileProblem>| table.map(|t| vec![t]);
-        match self.reader() {
+        let hints = self.sniff_hints();
+        let tables = match self.reader() {
             Reader::Workbook => excel::prepare(path, stem),
             Reader::Json => json::prepare(path, &base).map(one),
             Reader::Delimited if speculate => {
-                match delimited::prepare_speculative(path, self.sniff_hints(), &base) {
+                match delimited::prepare_speculative(path, hints, &base, read) {
                     Ok(Some(table)) => Ok(Ok(vec![table])),
                     // Not a plain case (or it could not start): the careful way tells.
-                    _ => delimited::prepare(path, self.sniff_hints(), &base).map(one),
+                    _ => delimited::prepare(path, hints, &base, read).map(one),
                 }
             }
-            Reader::Delimited => delimited::prepare(path, self.sniff_hints(), &base).map(one),
+            Reader::Delimited => delimited::prepare(path, hints, &base, read).map(one),
+        }?;
+        // A table SQLite cannot create fails here, with the limit named, rather than at its
+        // CREATE TABLE (a delimited file in the long layout is 4 columns wide by now).
+        if let Ok(tables) = &tables
+            && let Some(wide) = tables
+                .iter()
+                .map(|t| t.scan.headers.len())
+                .find(|&n| n > wide::SQLITE_MAX_COLUMNS)
+        {
+            return Ok(Err(wide::too_many(
+                wide,
+                self.reader() == Reader::Delimited,
+            )));
         }
+        Ok(tables)
     }
 }
 

@@ -27,7 +27,7 @@ pub fn read_tables(path: &Path) -> crate::Result<Option<Vec<ReadTable>>> {
         return Ok(None);
     };
     // The careful read: a speculative one would load the same cells.
-    let Ok(tables) = format.open(path, "fuzz", false)? else {
+    let Ok(tables) = format.open(path, "fuzz", false, &super::ReadOptions::default())? else {
         return Ok(None);
     };
     let mut read = Vec::new();

@@ -78,6 +78,9 @@ pub fn insert_sql(table: &str, columns: &[LoadColumn], provenance: bool, rows: u
     )
 }
 
+/// Hears each inserted batch's rows and bytes, between batches.
+pub type OnBatch<'a> = dyn FnMut(u64, u64) -> Result<()> + 'a;
+
 /// Records a batch's issues (on the inserting thread).
 pub type RecordIssues<'a> = dyn FnMut(&mut Vec<Issue>) -> Result<()> + 'a;
 
@@ -101,7 +104,7 @@ struct Batch {
 
 /// Inserts every record of `source` (positioned after the header) in file order, so the
 /// n-th data row gets the n-th new rowid. Runs inside the caller's transaction. `on_batch`
-/// hears rows and bytes as they go in. Returns the rows inserted.
+/// hears rows and bytes after each batch (and may commit there). Returns the rows inserted.
 ///
 /// The first batch is read here; only a source with more than one batch gets a parser thread,
 /// so that many small files do not each pay for a thread.
@@ -111,7 +114,7 @@ pub fn insert_rows(
     columns: &[LoadColumn],
     provenance: Option<&Provenance>,
     source: Box<dyn RowSource>,
-    on_batch: &mut dyn FnMut(u64, u64),
+    on_batch: &mut OnBatch<'_>,
     checking: Option<Checking>,
 ) -> Result<u64> {
     let (check, record_issues) = match checking {
@@ -227,7 +230,7 @@ struct Inserter<'a, 'c, 'r, 'b> {
     single: Option<Statement<'c>>,
     rows: u64,
     record_issues: Option<&'r mut RecordIssues<'r>>,
-    on_batch: &'b mut dyn FnMut(u64, u64),
+    on_batch: &'b mut OnBatch<'b>,
 }
 
 impl Inserter<'_, '_, '_, '_> {
@@ -285,7 +288,7 @@ impl Inserter<'_, '_, '_, '_> {
         if let Some(record) = self.record_issues.as_mut() {
             record(&mut issues)?;
         }
-        (self.on_batch)(filled as u64, bytes);
+        (self.on_batch)(filled as u64, bytes)?;
         Ok(records)
     }
 }

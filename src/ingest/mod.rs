@@ -25,13 +25,17 @@ mod json_item;
 mod json_stream;
 mod load;
 pub mod naming;
+mod preamble;
 mod progress;
+mod read;
 mod resource;
 mod run;
 mod scan;
 pub(crate) mod source;
+mod staged;
 mod summary;
 mod tenant;
+mod wide;
 mod xlsx_stream;
 
 use std::any::Any;
@@ -43,6 +47,7 @@ use serde::Serialize;
 use crate::state::{Issue, Session};
 
 pub use format::Format;
+pub use read::{ReadOptions, TooManyColumns};
 pub use resource::DEFAULT_STORE_CONTENT_LIMIT;
 pub use run::ingest;
 pub use tenant::Tenant;
@@ -232,6 +237,8 @@ pub struct IngestOptions {
     pub store_content_up_to: Option<u64>,
     /// The tenant the files belong to (`party`, `organization`), if any.
     pub tenant: Option<Tenant>,
+    /// How delimited files are read: the header's line, files wider than SQLite's limit.
+    pub read: ReadOptions,
 }
 
 impl Default for IngestOptions {
@@ -252,6 +259,7 @@ impl Default for IngestOptions {
             reload_unchanged_when_checking: true,
             store_content_up_to: Some(DEFAULT_STORE_CONTENT_LIMIT),
             tenant: None,
+            read: ReadOptions::default(),
         }
     }
 }

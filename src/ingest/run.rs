@@ -22,6 +22,7 @@ use super::naming::{TableNames, table_base_name};
 use super::progress::Progress;
 use super::resource::{Resources, WalkedFile};
 use super::source::{FileProblem, Scan, ScanOutcome, Table};
+use super::staged;
 use super::summary::summarize;
 use super::{EntryHook, EntryReport, IfExists, IngestOptions, IngestSummary, LoadedEntry};
 use crate::sql::write_transaction;
@@ -48,6 +49,7 @@ pub fn ingest(
     conn.execute_batch(&format!(
         "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
     ))?;
+    staged::drop_orphans(conn)?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
     let device_id = &db.device().device_id;
     if let Some(tenant) = &options.tenant {
@@ -267,7 +269,10 @@ impl Run<'_> {
             claimed = Some(name);
         }
         let speculate = facts.size >= self.options.speculate_from_bytes;
-        let tables = match facts.format.open(facts.path, facts.stem, speculate) {
+        let tables = match facts
+            .format
+            .open(facts.path, facts.stem, speculate, &self.options.read)
+        {
             Ok(Ok(tables)) => tables,
             Ok(Err(problem)) => return self.no_table_of(session, &facts, problem),
             Err(err) => return self.no_table_of(session, &facts, unreadable(err)),
@@ -434,7 +439,10 @@ impl Run<'_> {
             return Ok(());
         }
         // The sample's types did not hold for the whole file: read it the careful way.
-        let problem = match facts.format.open(facts.path, facts.stem, false) {
+        let problem = match facts
+            .format
+            .open(facts.path, facts.stem, false, &self.options.read)
+        {
             Ok(Ok(tables)) => match tables.into_iter().next() {
                 Some(table) => match self.load(session, facts, &entry, table, &name)? {
                     Recorded::Done => return Ok(()),
@@ -534,6 +542,10 @@ impl Run<'_> {
             }),
             appending: exists && if_exists == IfExists::Append,
             replacing: if_exists == IfExists::Replace,
+            staged: !rollback_journal
+                && row_check.is_none()
+                && !(exists && if_exists == IfExists::Append)
+                && staged::worth_staging(self.conn, facts.size)?,
             append: &append,
             drift: &drift,
             scan: &mut scan,

@@ -102,6 +102,20 @@ pub fn scan_rows(
             column.observe(record.get(i).unwrap_or_default());
         }
     }
+    // Only a read to the end knows its trailing lines (a sample's scan stops early).
+    if rows < limit {
+        for _ in 0..source.blank_lines_at_end() {
+            issues.push(
+                Issue::new(
+                    IssueKind::BlankRow,
+                    format!("an empty line after the last data row ({rows}) was skipped"),
+                )
+                .severity(Severity::Warning)
+                .remediation("end the file with one line break, not an empty line")
+                .with("after_row", rows),
+            );
+        }
+    }
     Ok(ScanOutcome::Done(Scan {
         headers,
         rows,

@@ -17,6 +17,11 @@ pub trait RowSource: Send {
     fn blank_lines_before(&self) -> u64 {
         0
     }
+
+    /// Physical blank lines after the last record, once `read` returned false.
+    fn blank_lines_at_end(&self) -> u64 {
+        0
+    }
 }
 
 /// What pass 1 learned about one table-to-be.

@@ -81,6 +81,8 @@ issue_kinds! {
     TableExists => "Table Exists", "table-exists";
     SchemaDrift => "Schema Drift", "schema-drift";
     RowCountChange => "Row Count Change", "row-count-change";
+    PreambleSkipped => "Preamble Skipped", "preamble-skipped";
+    TooManyColumns => "Too Many Columns", "source-error/too-many-columns";
 }
 
 /// One problem to record. Build with [`Issue::new`] and the chained setters.
