@@ -490,3 +490,35 @@ fn json_lines_read_line_by_line_keep_rows_and_issues() {
         ]
     );
 }
+
+/// A big sheet's rows are counted on the bar as it loads (its XML is parsed while it loads),
+/// not only when the sheet is done.
+#[test]
+fn the_progress_bar_counts_a_sheets_rows_while_it_loads() {
+    const ROWS: u32 = 40_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet_with_constant_memory().unwrap();
+    sheet.write_string(0, 0, "id").unwrap();
+    sheet.write_string(0, 1, "name").unwrap();
+    for i in 1..=ROWS {
+        sheet.write_number(i, 0, i).unwrap();
+        sheet.write_string(i, 1, format!("name {i}")).unwrap();
+    }
+    book.save(&path).unwrap();
+
+    let db = dir.path().join("tty.db");
+    let shown = stderr_on_a_terminal(&db, &["ingest", text(&path)]);
+    let drawn_rows = regex::Regex::new(r"0/1 files  (\d+) rows, \d+ rows/s").unwrap();
+    assert!(
+        drawn_rows.captures_iter(&shown).any(|c| c[1]
+            .parse::<u64>()
+            .is_ok_and(|rows| rows > 0 && rows < u64::from(ROWS))),
+        "no redraw while the sheet loads: {shown}"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM big_sheet1"),
+        i64::from(ROWS)
+    );
+}

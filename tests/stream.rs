@@ -447,3 +447,136 @@ fn cells_and_rows_out_of_order_load_as_calamine_ranges_place_them() {
         assert_eq!(cells(&db, table), ["1|Ann|2.5", "2|Bob|TRUE"], "{table}");
     }
 }
+
+/// A sheet of 12,000 rows (past the 10,000-row sample) of `id`, `twice`, whose row 11,000
+/// has a text id (`text_late`) or whose row 11,500 has a cell two columns right of the
+/// others; returns the cells rssd must load.
+fn write_late_sheet(sheet: &mut Worksheet, text_late: bool) -> Vec<String> {
+    sheet.write_string(0, 0, "id").unwrap();
+    sheet.write_string(0, 1, "twice").unwrap();
+    let mut expected = Vec::new();
+    for i in 1..=12_000u32 {
+        let id = if text_late && i == 11_000 {
+            sheet.write_string(i, 0, "x11000").unwrap();
+            "x11000".to_string()
+        } else {
+            sheet.write_number(i, 0, i).unwrap();
+            i.to_string()
+        };
+        sheet.write_number(i, 1, 2 * i).unwrap();
+        let mut row = format!("{id}|{}", 2 * i);
+        if !text_late {
+            let beyond = if i == 11_500 { "far" } else { "~" };
+            if i == 11_500 {
+                sheet.write_string(i, 3, beyond).unwrap();
+            }
+            row.push_str(&format!("|~|{beyond}"));
+        }
+        expected.push(row);
+    }
+    expected
+}
+
+/// Sheets whose rows after the sample break it (a text among whole numbers, a cell right of
+/// the sample's columns) are read again the careful way: each table is what a whole read
+/// gives, and the sheet before them loads as usual.
+#[test]
+fn sheets_whose_rows_after_the_sample_break_it_load_as_a_whole_read_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.xlsx");
+    let mut book = Workbook::new();
+    let first = book.add_worksheet().set_name("First").unwrap();
+    first.write_string(0, 0, "n").unwrap();
+    for i in 1..=50 {
+        first.write_number(i, 0, i).unwrap();
+    }
+    let text = write_late_sheet(book.add_worksheet().set_name("Text").unwrap(), true);
+    let wide = write_late_sheet(book.add_worksheet().set_name("Wide").unwrap(), false);
+    book.save(&path).unwrap();
+
+    let db = dir.path().join("rssd.db");
+    assert_status(&ingest(&db, &[crate::common::text(&path)]), 0);
+    assert_eq!(cells(&db, "late_first").len(), 50);
+    let types = |table: &str| {
+        lines(
+            &db,
+            &format!("SELECT type FROM pragma_table_info('{table}') ORDER BY cid"),
+        )
+    };
+    assert_eq!(types("late_text"), ["TEXT", "INTEGER"]);
+    assert_eq!(types("late_wide"), ["INTEGER", "INTEGER", "TEXT", "TEXT"]);
+    for (table, expected) in [("late_text", text), ("late_wide", wide)] {
+        let loaded = cells(&db, table);
+        assert_eq!(loaded.len(), expected.len(), "{table}");
+        for (i, (got, want)) in loaded.iter().zip(&expected).enumerate() {
+            assert_eq!(got, want, "{table} row {}", i + 1);
+        }
+    }
+}
+
+/// 12,000 objects `{"id": i, "v": "v<i>"}` (past the 10,000-row sample), with `late` in place
+/// of item `at`.
+fn json_array_with(at: usize, late: &str) -> String {
+    let items: Vec<String> = (1..=12_000)
+        .map(|i| match i == at {
+            true => late.to_string(),
+            false => format!("{{\"id\": {i}, \"v\": \"v{i}\"}}"),
+        })
+        .collect();
+    format!("[{}]", items.join(",\n"))
+}
+
+/// A JSON array loaded while it is scanned (speculatively, as a big one is): the sample's
+/// types hold, or a later item breaks them (another type, another key) and the array is read
+/// again the careful way; either way the table and its issues are the whole array's.
+#[test]
+fn a_json_array_loaded_while_scanned_gives_the_whole_arrays_table() {
+    use rssd::ingest::{IngestOptions, NoHook};
+    use rssd::state::{OpenOptions, StateDb};
+    let dir = tempfile::tempdir().unwrap();
+    let repeated = r#"{"id": 10500, "v": "first", "v": "v10500"}"#;
+    write(dir.path(), "steady.json", json_array_with(10_500, repeated));
+    write(
+        dir.path(),
+        "typed.json",
+        json_array_with(11_000, r#"{"id": "x", "v": "v11000"}"#),
+    );
+    write(
+        dir.path(),
+        "keyed.json",
+        json_array_with(11_500, r#"{"id": 11500, "v": "v11500", "more": true}"#),
+    );
+    let path = dir.path().join("rssd.db");
+    let db = StateDb::open(&path, &OpenOptions::default()).unwrap();
+    let options = IngestOptions {
+        speculate_from_bytes: 1,
+        ..IngestOptions::default()
+    };
+    let inputs = [text(dir.path()).to_string()];
+    let summary = rssd::ingest::ingest(&db, &inputs, &options, &NoHook).unwrap();
+    assert_eq!(summary.tables, 3);
+    let types = |table: &str| {
+        lines(
+            &path,
+            &format!("SELECT type FROM pragma_table_info('{table}') ORDER BY cid"),
+        )
+    };
+    assert_eq!(types("steady"), ["INTEGER", "TEXT"]);
+    assert_eq!(types("typed"), ["TEXT", "TEXT"]);
+    assert_eq!(types("keyed"), ["INTEGER", "TEXT", "TEXT"]);
+    for table in ["steady", "typed", "keyed"] {
+        let rows = cells(&path, table);
+        assert_eq!(rows.len(), 12_000, "{table}");
+        let extra = if table == "keyed" { "|~" } else { "" };
+        assert_eq!(rows[0], format!("1|v1{extra}"), "{table}");
+        assert_eq!(rows[11_999], format!("12000|v12000{extra}"), "{table}");
+    }
+    assert_eq!(cells(&path, "typed")[10_999], "x|v11000");
+    assert_eq!(cells(&path, "keyed")[11_499], "11500|v11500|true");
+    let issues = issues_of(&path, "%steady.json");
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(
+        issues[0].starts_with("Duplicate Header|10500|"),
+        "{issues:?}"
+    );
+}

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::cell_text::cell_text;
 use super::scan::{ScanOutcome, scan};
 use super::source::{FileProblem, MemorySource, SliceSource, Table};
+use super::xlsx_pipe;
 use super::xlsx_stream::{self, SheetRead};
 use crate::Result;
 use crate::error::panic_reason;
@@ -19,9 +20,14 @@ use crate::state::IssueKind;
 
 /// The tables of a workbook (pass 1 done), or why it has none. A panic inside the workbook
 /// parser (a third-party crate reading hostile bytes) is the file's problem, not the run's:
-/// it becomes an `Unreadable File` issue.
-pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
-    std::panic::catch_unwind(|| read_workbook(path, stem)).unwrap_or_else(|panic| {
+/// it becomes an `Unreadable File` issue. With `speculate`, an xlsx workbook's sheets load
+/// while their XML is parsed, with the types of a sample (see [`xlsx_pipe`]).
+pub fn prepare(
+    path: &Path,
+    stem: &str,
+    speculate: bool,
+) -> Result<Result<Vec<Table>, FileProblem>> {
+    std::panic::catch_unwind(|| read_workbook(path, stem, speculate)).unwrap_or_else(|panic| {
         Ok(Err(FileProblem::new(
             IssueKind::UnreadableFile,
             format!(
@@ -33,8 +39,12 @@ pub fn prepare(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem
     })
 }
 
-fn read_workbook(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProblem>> {
-    let mut workbook = match open_workbook_auto(path) {
+fn read_workbook(
+    path: &Path,
+    stem: &str,
+    speculate: bool,
+) -> Result<Result<Vec<Table>, FileProblem>> {
+    let workbook = match open_workbook_auto(path) {
         Ok(workbook) => workbook,
         Err(err) => {
             return Ok(Err(FileProblem::new(
@@ -43,6 +53,13 @@ fn read_workbook(path: &Path, stem: &str) -> Result<Result<Vec<Table>, FileProbl
                 "open and save the workbook again, or export its sheets as CSV",
             )));
         }
+    };
+    let mut workbook = match workbook {
+        Sheets::Xlsx(mut xlsx) if speculate => match xlsx_pipe::samples(&mut xlsx) {
+            Some(samples) => return xlsx_pipe::tables(xlsx, samples, stem).map(Ok),
+            None => Sheets::Xlsx(xlsx),
+        },
+        other => other,
     };
     let mut tables = Vec::new();
     for sheet in workbook.sheet_names() {

@@ -104,7 +104,9 @@ impl Format {
     /// Reads `path` into its tables (pass 1 done), or says why it gives none. `stem` names
     /// the tables (workbooks add `_<sheet>`). With `speculate`, a delimited UTF-8 file loads
     /// with the types of a sample while the whole file is scanned meanwhile (see
-    /// [`delimited::prepare_speculative`]); other formats ignore it.
+    /// [`delimited::prepare_speculative`]), and an xlsx workbook's sheets load while they are
+    /// parsed (see [`excel::prepare`]), and a big JSON array while it is scanned; other
+    /// formats ignore it.
     pub fn open(
         self,
         path: &Path,
@@ -116,8 +118,8 @@ impl Format {
         let one = |table: std::result::Result<Table, FileProblem>| table.map(|t| vec![t]);
         let hints = self.sniff_hints();
         let tables = match self.reader() {
-            Reader::Workbook => excel::prepare(path, stem),
-            Reader::Json => json::prepare(path, &base).map(one),
+            Reader::Workbook => excel::prepare(path, stem, speculate),
+            Reader::Json => json::prepare(path, &base, speculate).map(one),
             Reader::Delimited if speculate => {
                 match delimited::prepare_speculative(path, hints, &base, read) {
                     Ok(Some(table)) => Ok(Ok(vec![table])),

@@ -29,8 +29,13 @@ use super::source::{FileProblem, MemorySource, RowSource, SliceSource, Table};
 use crate::Result;
 use crate::state::{Issue, IssueKind};
 
-/// The table of a JSON file (pass 1 done), or why it has none.
-pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem>> {
+/// The table of a JSON file (pass 1 done), or why it has none. With `speculate`, a top-level
+/// array loads while it is scanned (see [`json_stream::prepare_array`]).
+pub fn prepare(
+    path: &Path,
+    base_name: &str,
+    speculate: bool,
+) -> Result<Result<Table, FileProblem>> {
     let lines_by_name = path
         .extension()
         .and_then(|e| e.to_str())
@@ -39,7 +44,7 @@ pub fn prepare(path: &Path, base_name: &str) -> Result<Result<Table, FileProblem
         return Ok(table);
     }
     if starts_with_bracket(path)? {
-        match json_stream::prepare_array(path, base_name)? {
+        match json_stream::prepare_array(path, base_name, speculate)? {
             Ok(table) => return Ok(table),
             Err(invalid) if std::fs::metadata(path)?.len() > WHOLE_FILE_LIMIT => {
                 return Ok(Err(FileProblem::new(

@@ -5,7 +5,8 @@
 //! their escapes) over a buffered reader; each item is then parsed on its own by serde_json,
 //! with the same exact-text rules as the rest of [`super::json`]. The file is read three
 //! times, as JSON Lines are: the columns (keys in order of first appearance) and the issues
-//! of each item, then pass 1 (the scan), then pass 2 (the load).
+//! of each item, then pass 1 (the scan), then pass 2 (the load); a big array's pass 1 and
+//! pass 2 run at the same time, the load taking a sample's types (see `speculative_table`).
 //!
 //! An array whose first item is an array is a table of arrays: the first array is the header
 //! (its cells are the column names; a cell that is not a string is an error issue and its
@@ -24,10 +25,10 @@ use super::json_item::{
     Item, cell_text, compact, duplicate_key_issue, issues_cover_row, not_object_issue,
     object_cells, push_cells,
 };
-use super::scan::{ScanOutcome, scan};
+use super::scan::{Scan, ScanOutcome, scan, scan_rows};
 use super::source::{FileProblem, RowSource, Table};
-use crate::Result;
 use crate::state::{Issue, IssueKind};
+use crate::{Error, Result};
 
 /// Reads a file's bytes this many at a time.
 const CHUNK: usize = 1 << 20;
@@ -236,15 +237,21 @@ const KEYS_SAMPLE: i64 = 1_000;
 
 /// The table of a `.json` file holding one top-level array, read as a stream. Err: the file
 /// is not a valid JSON array (where it stops being one); the caller decides.
+/// With `speculate`, the array loads at once with the types of its first items while it is
+/// scanned meanwhile (see [`speculative_table`]).
 pub fn prepare_array(
     path: &Path,
     base_name: &str,
+    speculate: bool,
 ) -> Result<std::result::Result<Result<Table, FileProblem>, String>> {
     let sampled = match read_columns(path, KEYS_SAMPLE)? {
         Ok(Ok(columns)) => columns,
         Ok(Err(problem)) => return Ok(Ok(Err(problem))),
         Err(invalid) => return Ok(Err(invalid)),
     };
+    if speculate && let Some(table) = speculative_table(path, base_name, &sampled)? {
+        return Ok(Ok(Ok(table)));
+    }
     let mut pass1 = ArraySource::open(path, &sampled)?;
     pass1.check = (!sampled.complete).then(|| sampled.without_item_issues());
     let mut outcome = scan(&mut pass1, false)?;
@@ -269,22 +276,85 @@ pub fn prepare_array(
             "send the file with its data",
         ))));
     };
+    with_item_issues(&mut scan, &columns);
+    let rows = ArraySource::open(path, &columns)?;
+    Table::new(
+        None,
+        base_name,
+        facts(&columns),
+        scan,
+        false,
+        Box::new(rows),
+    )
+    .map(|table| Ok(Ok(table)))
+}
+
+/// Data rows whose types a speculative load takes (as for `.csv`).
+const SAMPLE_ROWS: u64 = 10_000;
+
+/// For big arrays: the table with the types of the first items, its rows ready to load at
+/// once, and the scan of the whole array running on another thread (the array is parsed
+/// twice at the same time, not one pass after the other). The loader checks the sample's
+/// types against the whole array's; a later object with a key the sample's items lack fails
+/// that scan. Either way the array is read again the careful way. None: no sample.
+fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<Option<Table>> {
+    let mut sample_source = ArraySource::open(path, sampled)?;
+    let ScanOutcome::Done(mut sample) = scan_rows(&mut sample_source, false, SAMPLE_ROWS)? else {
+        return Ok(None);
+    };
+    with_item_issues(&mut sample, sampled);
+    let (owned, columns) = (path.to_path_buf(), sampled.clone());
+    let full_scan = std::thread::spawn(move || {
+        let mut pass1 = ArraySource::open(&owned, &columns)?;
+        pass1.check = (!columns.complete).then(|| columns.without_item_issues());
+        let outcome = scan(&mut pass1, false)?;
+        let columns = match pass1.check.take() {
+            None => columns,
+            Some(checked) if !checked.grew => checked,
+            Some(_) => return Err(Error::Invalid("a later object has another key".into())),
+        };
+        Ok(match outcome {
+            ScanOutcome::Done(mut scan) => {
+                with_item_issues(&mut scan, &columns);
+                ScanOutcome::Done(scan)
+            }
+            other => other,
+        })
+    });
+    let rows = ArraySource::open(path, sampled)?;
+    let mut table = Table::new(
+        None,
+        base_name,
+        facts(sampled),
+        sample,
+        false,
+        Box::new(rows),
+    )?;
+    table.full_scan = Some(full_scan);
+    Ok(Some(table))
+}
+
+/// The scan's issues after the header's and the items' (a row not of the array's shape is
+/// reported once, not also as a blank row).
+fn with_item_issues(scan: &mut Scan, columns: &Columns) {
     let mut issues = columns.header_issues.clone();
     issues.extend(columns.issues.iter().cloned());
     issues.extend(
-        scan.issues
+        std::mem::take(&mut scan.issues)
             .into_iter()
             .filter(|issue| !issues_cover_row(&columns.not_rows, issue)),
     );
     scan.issues = issues;
-    let rows = ArraySource::open(path, &columns)?;
+}
+
+fn facts(columns: &Columns) -> Map<String, Value> {
     let mut facts = Map::new();
     let shape = match columns.shape {
         Shape::Objects => "json",
         Shape::Arrays => "json_arrays",
     };
     facts.insert("json_shape".into(), Value::from(shape));
-    Table::new(None, base_name, facts, scan, false, Box::new(rows)).map(|table| Ok(Ok(table)))
+    facts
 }
 
 /// What a read of the array learns: the columns, and the issues of each item.

@@ -36,6 +36,7 @@ mod staged;
 mod summary;
 mod tenant;
 mod wide;
+mod xlsx_pipe;
 mod xlsx_stream;
 
 use std::any::Any;

@@ -268,7 +268,9 @@ impl Run<'_> {
             }
             claimed = Some(name);
         }
-        let speculate = facts.size >= self.options.speculate_from_bytes;
+        // Workbooks always: their sheets are read once, while they load.
+        let speculate =
+            facts.format.is_workbook() || facts.size >= self.options.speculate_from_bytes;
         let tables = match facts
             .format
             .open(facts.path, facts.stem, speculate, &self.options.read)
@@ -435,6 +437,7 @@ impl Run<'_> {
             session.entry_transition(&entry, INGESTING, &format!("reading {}", facts.source))?;
             Ok(entry)
         })?;
+        let sheet = table.sheet.clone();
         if let Recorded::Done = self.load(session, facts, &entry, table, &name)? {
             return Ok(());
         }
@@ -443,7 +446,7 @@ impl Run<'_> {
             .format
             .open(facts.path, facts.stem, false, &self.options.read)
         {
-            Ok(Ok(tables)) => match tables.into_iter().next() {
+            Ok(Ok(tables)) => match tables.into_iter().find(|t| t.sheet == sheet) {
                 Some(table) => match self.load(session, facts, &entry, table, &name)? {
                     Recorded::Done => return Ok(()),
                     // Only a speculative load mispredicts; the careful one has no sample.
@@ -503,6 +506,8 @@ impl Run<'_> {
         let append = match admitted {
             Admission::Go(append) => append,
             Admission::Refused(refused) => {
+                // A sheet's thread hands its rows over until they are dropped.
+                drop(rows);
                 let Some(scan) = whole_file_scan(full_scan, scan) else {
                     return Ok(Recorded::Mispredicted);
                 };

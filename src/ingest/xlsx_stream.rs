@@ -1,4 +1,6 @@
-//! xlsx/xlsm sheets as a stream of cells, in memory bounded by a batch rather than the sheet.
+//! xlsx/xlsm sheets as a stream of cells, in memory bounded by a batch rather than the sheet:
+//! the careful way, when a sheet read while it loads ([`super::xlsx_pipe`]) did not fit its
+//! sample.
 //!
 //! One read of the sheet's XML (calamine's cell reader) turns each cell into its text with
 //! the same rules as [`super::cell_text`] and spills the non-empty cells, row by row,
@@ -137,7 +139,7 @@ fn spill_sheet<RS: Read + Seek>(
 }
 
 /// A cell's text without copying shared strings.
-fn ref_text<'a>(value: &'a DataRef<'a>) -> Cow<'a, str> {
+pub(super) fn ref_text<'a>(value: &'a DataRef<'a>) -> Cow<'a, str> {
     match value {
         DataRef::SharedString(text) => Cow::Borrowed(text),
         DataRef::String(text) => Cow::Borrowed(text),
@@ -147,31 +149,35 @@ fn ref_text<'a>(value: &'a DataRef<'a>) -> Cow<'a, str> {
 
 /// The non-empty cells of the row being read. Spilled as `row, count`, then `column, length,
 /// bytes` for each cell (little-endian u32s), columns in order, each once.
-#[derive(Default)]
-struct RowBuffer {
-    row: Option<u32>,
-    cells: Vec<(u32, usize, usize)>,
-    bytes: Vec<u8>,
+#[derive(Default, Clone)]
+pub(super) struct RowBuffer {
+    pub row: Option<u32>,
+    pub cells: Vec<(u32, usize, usize)>,
+    pub bytes: Vec<u8>,
 }
 
 impl RowBuffer {
-    fn push(&mut self, col: u32, text: &str) {
+    pub fn push(&mut self, col: u32, text: &str) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(text.as_bytes());
         self.cells.push((col, start, self.bytes.len()));
+    }
+
+    /// Columns out of order or repeated: the last cell at a position wins, as in calamine's
+    /// ranges.
+    pub fn normalize(&mut self) {
+        if self.cells.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
+            self.cells.reverse();
+            self.cells.sort_by_key(|cell| cell.0);
+            self.cells.dedup_by_key(|cell| cell.0);
+        }
     }
 
     fn write(&mut self, out: &mut impl Write) -> std::io::Result<()> {
         let Some(row) = self.row.take() else {
             return Ok(());
         };
-        if self.cells.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
-            // Columns out of order or repeated: the last cell at a position wins, as in
-            // calamine's ranges.
-            self.cells.reverse();
-            self.cells.sort_by_key(|cell| cell.0);
-            self.cells.dedup_by_key(|cell| cell.0);
-        }
+        self.normalize();
         out.write_all(&row.to_le_bytes())?;
         out.write_all(&(self.cells.len() as u32).to_le_bytes())?;
         for &(col, start, end) in &self.cells {
@@ -251,23 +257,37 @@ impl RowSource for SpillSource {
         if self.next_row > self.last_row {
             return Ok(false);
         }
-        record.clear();
-        let mut col = self.first_col;
         if self.pending == Some(self.next_row) {
-            for &(cell_col, start, end) in &self.cells {
-                while col < cell_col {
-                    record.push_field(b"");
-                    col += 1;
-                }
-                record.push_field(&self.bytes[start..end]);
-                col += 1;
-            }
+            fill(record, &self.cells, &self.bytes, self.first_col, self.width);
             self.read_spilled()?;
-        }
-        while record.len() < self.width {
-            record.push_field(b"");
+        } else {
+            fill(record, &[], &[], self.first_col, self.width);
         }
         self.next_row += 1;
         Ok(true)
+    }
+}
+
+/// A row of the rectangle from `first_col`, `width` cells wide, from its non-empty cells
+/// (column, start and end in `bytes`, columns in order): the columns between are empty.
+pub(super) fn fill(
+    record: &mut ByteRecord,
+    cells: &[(u32, usize, usize)],
+    bytes: &[u8],
+    first_col: u32,
+    width: usize,
+) {
+    record.clear();
+    let mut col = first_col;
+    for &(cell_col, start, end) in cells {
+        while col < cell_col {
+            record.push_field(b"");
+            col += 1;
+        }
+        record.push_field(&bytes[start..end]);
+        col += 1;
+    }
+    while record.len() < width {
+        record.push_field(b"");
     }
 }
