@@ -218,9 +218,8 @@ pub fn prepare_speculative(
     });
     let rows = CsvSource::open_at(path, encoding, delimiter, skip)?;
     let facts = delimited_facts(encoding, delimiter, &preamble);
-    let mut table = Table::new(None, base_name, facts, sample, false, Box::new(rows))?;
-    table.full_scan = Some(full_scan);
-    Ok(Some(table))
+    let table = Table::new(None, base_name, facts, sample, false, Box::new(rows))?;
+    Ok(Some(table.with_full_scan(full_scan)))
 }
 
 fn delimited_facts(

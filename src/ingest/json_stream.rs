@@ -322,7 +322,7 @@ fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<
         })
     });
     let rows = ArraySource::open(path, sampled)?;
-    let mut table = Table::new(
+    let table = Table::new(
         None,
         base_name,
         facts(sampled),
@@ -330,8 +330,7 @@ fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<
         false,
         Box::new(rows),
     )?;
-    table.full_scan = Some(full_scan);
-    Ok(Some(table))
+    Ok(Some(table.with_full_scan(full_scan)))
 }
 
 /// The scan's issues after the header's and the items' (a row not of the array's shape is

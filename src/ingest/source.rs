@@ -60,10 +60,20 @@ pub struct Table {
     /// A fresh source positioned after the header.
     pub rows: Box<dyn RowSource>,
     /// When `scan` covers only a sample: the scan of the whole file, running meanwhile.
-    pub full_scan: Option<std::thread::JoinHandle<crate::Result<ScanOutcome>>>,
+    pub full_scan: Option<FullScan>,
 }
 
+/// The whole file's scan, on its own thread while a speculative load reads the rows.
+pub type FullScan = std::thread::JoinHandle<crate::Result<ScanOutcome>>;
+
 impl Table {
+    /// The table loads with a sample's types while `full_scan` reads the whole file; the
+    /// load checks that the two agree before it commits.
+    pub fn with_full_scan(mut self, full_scan: FullScan) -> Table {
+        self.full_scan = Some(full_scan);
+        self
+    }
+
     /// A table whose pass-2 rows come from `rows`, read from its start: the header is skipped
     /// here.
     pub fn new(

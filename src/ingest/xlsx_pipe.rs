@@ -137,7 +137,7 @@ pub fn tables<RS: Read + Seek + Send + 'static>(
         let mut facts = Map::new();
         facts.insert("sheet".into(), Value::from(sample.sheet.as_str()));
         let base_name = format!("{stem}_{}", sample.sheet);
-        let mut table = Table::new(
+        let table = Table::new(
             Some(sample.sheet),
             &base_name,
             facts,
@@ -145,8 +145,7 @@ pub fn tables<RS: Read + Seek + Send + 'static>(
             true,
             rows,
         )?;
-        table.full_scan = Some(full_scan);
-        tables.push(table);
+        tables.push(table.with_full_scan(full_scan));
     }
     let _ = first.send(workbook);
     Ok(tables)
