@@ -11,7 +11,7 @@ use super::encoding::{TextEncoding, looks_binary, open_text, read_head, utf16_wi
 use super::preamble::{self, Preamble};
 use super::read::{ReadOptions, TooManyColumns};
 use super::scan::{Scan, ScanOutcome, scan, scan_rows};
-use super::source::{FileProblem, RowSource, Table};
+use super::source::{FileProblem, RowSource, Table, read_csv_record};
 use super::wide::{LongSource, SQLITE_MAX_COLUMNS};
 use crate::state::{Issue, IssueKind, Severity};
 use crate::{Error, Result};
@@ -395,13 +395,7 @@ impl CsvSource {
 
 impl RowSource for CsvSource {
     fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
-        let more = self
-            .reader
-            .read_byte_record(record)
-            .map_err(|err| match err.into_kind() {
-                csv::ErrorKind::Io(io) => Error::Io(io),
-                other => Error::Invalid(format!("delimited text: {other:?}")),
-            })?;
+        let more = read_csv_record(&mut self.reader, record)?;
         if !more {
             // Lines after the last record: empty lines the reader skipped at the end.
             if self.records > 0 {

@@ -234,9 +234,7 @@ impl TableLoad<'_> {
         // since. Only `replace` may drop it; the other modes fail the file instead.
         let exists = conn.table_exists(Some("main"), name)?;
         if exists && !self.appending && self.replacing && staging.is_none() {
-            let drop = format!("DROP TABLE {}", quote_ident(name));
-            let why = "replace: the old table goes in the same transaction as the new one comes";
-            run_recorded(conn, session, entry, &drop, why)?;
+            self.drop_replaced(session, "the new one comes")?;
         }
         let offset: i64 = if self.appending {
             for column in &self.append.add {
@@ -322,15 +320,20 @@ impl TableLoad<'_> {
         })
     }
 
+    /// `--if-exists replace`: the old table is dropped, recorded, in the transaction in which
+    /// `the_new` (the new table's arrival, said for the record).
+    fn drop_replaced(&self, session: &Session, the_new: &str) -> Result<()> {
+        let drop = format!("DROP TABLE {}", quote_ident(self.name));
+        let why = format!("replace: the old table goes in the same transaction as {the_new}");
+        run_recorded(self.conn, session, self.entry, &drop, &why)
+    }
+
     /// The staging table takes its name, in the load's last transaction (the old table of
     /// that name dropped first under `replace`, made meanwhile by another process or not).
     fn take_name(&self, session: &Session, staging: &str) -> Result<()> {
         let (conn, name, entry) = (self.conn, self.name, self.entry);
         if self.replacing && conn.table_exists(Some("main"), name)? {
-            let drop = format!("DROP TABLE {}", quote_ident(name));
-            let why =
-                "replace: the old table goes in the same transaction as the new one takes its name";
-            run_recorded(conn, session, entry, &drop, why)?;
+            self.drop_replaced(session, "the new one takes its name")?;
         }
         // Legacy mode renames only this table: no other view or trigger is parsed (one that
         // is broken would fail the rename).
@@ -363,10 +366,15 @@ impl TableLoad<'_> {
             (true, Some(path)) => Some(Checkpointer::start(path)?),
             _ => None,
         };
-        let autocheckpoint: i64 = conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
-        if checkpointer.is_some() {
-            conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
-        }
+        // The connection's own checkpoints wait while the checkpointer works (restored below).
+        let autocheckpoint: Option<i64> = match &checkpointer {
+            Some(_) => {
+                let every = conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+                Some(every)
+            }
+            None => None,
+        };
         let mut batches = 0u64;
         let progress = &mut *self.progress;
         let mut on_batch = |rows: u64, bytes: u64| -> Result<()> {
@@ -401,7 +409,9 @@ impl TableLoad<'_> {
             checking,
         );
         drop(checkpointer);
-        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {autocheckpoint}"))?;
+        if let Some(every) = autocheckpoint {
+            conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {every}"))?;
+        }
         inserted
     }
 }

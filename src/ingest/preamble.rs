@@ -12,8 +12,9 @@ use std::path::Path;
 use csv::ByteRecord;
 
 use super::encoding::{TextEncoding, open_text};
+use super::source::read_csv_record;
+use crate::Result;
 use crate::state::{Issue, IssueKind, Severity};
-use crate::{Error, Result};
 
 /// Records read to find the header; the preamble itself is at most `MAX_PREAMBLE` lines.
 const LOOK_AHEAD: usize = 200;
@@ -69,7 +70,7 @@ pub fn find(
     let limit = header_row.map_or(LOOK_AHEAD, |_| usize::MAX);
     let mut records: Vec<(u64, ByteRecord)> = Vec::new();
     let mut record = ByteRecord::new();
-    while records.len() < limit && read(&mut reader, &mut record)? {
+    while records.len() < limit && read_csv_record(&mut reader, &mut record)? {
         let line = record.position().map_or(1, |p| p.line());
         if header_row.is_some_and(|wanted| line >= wanted) {
             break;
@@ -99,15 +100,6 @@ pub fn find(
             .map(|(line, r)| (*line, text(r)))
             .collect(),
     })
-}
-
-fn read<R: std::io::Read>(reader: &mut csv::Reader<R>, record: &mut ByteRecord) -> Result<bool> {
-    reader
-        .read_byte_record(record)
-        .map_err(|err| match err.into_kind() {
-            csv::ErrorKind::Io(io) => Error::Io(io),
-            other => Error::Invalid(format!("delimited text: {other:?}")),
-        })
 }
 
 /// The index of the header among the first records.

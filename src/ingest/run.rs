@@ -535,6 +535,7 @@ impl Run<'_> {
         let mut row_check = self.hook.row_check(&loaded);
         let rollback_journal = facts.size >= self.options.rollback_journal_from_bytes
             && load::leave_wal_if_alone(self.conn)?;
+        let appending = exists && if_exists == IfExists::Append;
         let outcome = TableLoad {
             conn: self.conn,
             entry,
@@ -545,11 +546,11 @@ impl Run<'_> {
                 session_id: session.id().to_string(),
                 entry_id: entry.to_string(),
             }),
-            appending: exists && if_exists == IfExists::Append,
+            appending,
             replacing: if_exists == IfExists::Replace,
             staged: !rollback_journal
+                && !appending
                 && row_check.is_none()
-                && !(exists && if_exists == IfExists::Append)
                 && staged::worth_staging(self.conn, facts.size)?,
             append: &append,
             drift: &drift,

@@ -174,3 +174,17 @@ impl RowSource for SliceSource<'_> {
         }
     }
 }
+
+/// The csv reader's next record into `record` (false at the end), its errors as rssd's: an
+/// I/O error stays one, anything else is invalid delimited text.
+pub(super) fn read_csv_record<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut ByteRecord,
+) -> crate::Result<bool> {
+    reader
+        .read_byte_record(record)
+        .map_err(|err| match err.into_kind() {
+            csv::ErrorKind::Io(io) => crate::Error::Io(io),
+            other => crate::Error::Invalid(format!("delimited text: {other:?}")),
+        })
+}

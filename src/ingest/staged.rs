@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::Result;
 use crate::sql::quote_ident;
@@ -55,7 +55,7 @@ pub fn drop_orphans(conn: &Connection) -> Result<()> {
                 [entry],
                 |row| row.get(0),
             )
-            .ok();
+            .optional()?;
         let over = match session {
             Some(session) => is_final(&latest_state(conn, &session, None)?),
             None => true,
