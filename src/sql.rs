@@ -54,6 +54,17 @@ pub fn object_exists(conn: &Connection, name: &str) -> Result<bool> {
     Ok(found > 0)
 }
 
+/// The names of `wanted` that name no table or view yet.
+pub fn missing_objects(conn: &Connection, wanted: &[&str]) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for name in wanted {
+        if !object_exists(conn, name)? {
+            missing.push(name.to_string());
+        }
+    }
+    Ok(missing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

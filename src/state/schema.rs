@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use crate::sql::{object_exists, quote_ident, write_transaction};
+use crate::sql::{missing_objects, quote_ident, write_transaction};
 use crate::{Error, Result};
 
 pub const SCHEMA_SQL: &str = include_str!("schema.sql");
@@ -59,12 +59,7 @@ pub fn check_existing_columns(conn: &Connection, path: &Path) -> Result<()> {
 /// Creates whatever is missing, the orchestration tables then surveilr's; returns the tables
 /// it created of each. Existing tables are left exactly as they are.
 pub fn create(conn: &Connection) -> Result<(Vec<String>, Vec<String>)> {
-    let mut missing = Vec::new();
-    for table in TABLES {
-        if !object_exists(conn, table)? {
-            missing.push(table.to_string());
-        }
-    }
+    let missing = missing_objects(conn, &TABLES)?;
     let surveilr = write_transaction(conn, || {
         conn.execute_batch(SCHEMA_SQL)?;
         super::surveilr::create(conn)

@@ -10,7 +10,7 @@ mod migrated;
 use rusqlite::Connection;
 
 use crate::Result;
-use crate::sql::object_exists;
+use crate::sql::missing_objects;
 
 /// surveilr's top-level notebook tables.
 const NOTEBOOK_SQL: &str = include_str!("notebook.sql");
@@ -104,18 +104,14 @@ pub fn is_surveilr_table(name: &str) -> bool {
 /// Creates whatever is missing, inside the caller's transaction; returns the tables created.
 /// Existing tables, views and rows are left exactly as they are.
 pub fn create(conn: &Connection) -> Result<Vec<String>> {
-    let mut missing = Vec::new();
-    for table in SURVEILR_TABLES {
-        if !object_exists(conn, table)? {
-            missing.push(table.to_string());
-        }
-    }
+    let missing = missing_objects(conn, &SURVEILR_TABLES)?;
+    let initial_ddl = initial_ddl();
     conn.execute_batch(NOTEBOOK_SQL)?;
-    conn.execute_batch(&initial_ddl())?;
+    conn.execute_batch(&initial_ddl)?;
     conn.execute_batch(SQLPAGE_SQL)?;
     conn.execute_batch(NOTEBOOK_VIEWS_SQL)?;
     conn.execute_batch(INGEST_VIEWS_SQL)?;
     conn.execute_batch(SEED_SQL)?;
-    migrated::record(conn, &initial_ddl(), SEED_SQL, INGEST_VIEWS_SQL)?;
+    migrated::record(conn, &initial_ddl, SEED_SQL, INGEST_VIEWS_SQL)?;
     Ok(missing)
 }
