@@ -10,7 +10,6 @@
 //! ([`super::json_stream`]); one object, a small file that is not a valid array, or JSON Lines
 //! whose first item is not on one line, is read into memory whole.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -20,8 +19,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::json_item::{
-    Item, RawObject, duplicate_key_issue, issues_cover_row, not_object_issue, object_cells,
-    push_cells,
+    Item, KeyIndex, RawObject, duplicate_key_issue, issues_cover_row, not_object_issue,
+    object_cells, push_cells,
 };
 use super::json_stream;
 use super::scan::{ScanOutcome, scan};
@@ -148,7 +147,7 @@ fn whole_table(
             "write a JSON array of objects, or one object per line",
         )));
     }
-    let columns: HashMap<String, usize> = keys.iter().cloned().zip(0..).collect();
+    let columns: KeyIndex = keys.iter().cloned().zip(0..).collect();
     let mut records = Vec::with_capacity(rows.len() + 1);
     records.push(ByteRecord::from(keys.clone()));
     for (index, item) in rows.iter().enumerate() {
@@ -220,7 +219,7 @@ fn starts_with_bracket(path: &Path) -> Result<bool> {
 fn prepare_lines(path: &Path, base_name: &str) -> Result<Option<Result<Table, FileProblem>>> {
     let mut lines = Lines::open(path)?;
     let mut keys: Vec<String> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index = KeyIndex::default();
     let mut issues = Vec::new();
     let mut not_objects = Vec::new();
     let mut row: i64 = 0;
@@ -324,12 +323,12 @@ impl Lines {
 struct LinesSource {
     lines: Lines,
     header: Option<ByteRecord>,
-    index: HashMap<String, usize>,
+    index: KeyIndex,
     width: usize,
 }
 
 impl LinesSource {
-    fn open(path: &Path, keys: &[String], index: &HashMap<String, usize>) -> Result<LinesSource> {
+    fn open(path: &Path, keys: &[String], index: &KeyIndex) -> Result<LinesSource> {
         Ok(LinesSource {
             lines: Lines::open(path)?,
             header: Some(ByteRecord::from(keys.to_vec())),

@@ -42,12 +42,16 @@ impl<'a> Item<'a> {
     }
 }
 
+/// The columns by key, each looked up once per field of every item: a fast hash, not
+/// SipHash (the keys are the file's, but a table's columns are few).
+pub type KeyIndex = HashMap<String, usize, foldhash::fast::RandomState>;
+
 /// An object's values by column (the last one where a key repeats), and the values dropped
 /// for a repeated key.
 #[allow(clippy::type_complexity)]
 pub fn object_cells<'a>(
     fields: &'a [(Cow<'a, str>, &'a RawValue)],
-    index: &HashMap<String, usize>,
+    index: &KeyIndex,
     width: usize,
 ) -> (Vec<Option<&'a RawValue>>, Vec<(&'a str, &'a RawValue)>) {
     let mut cells = vec![None; width];
@@ -64,7 +68,10 @@ pub fn object_cells<'a>(
 
 pub fn push_cells(record: &mut ByteRecord, cells: &[Option<&RawValue>]) {
     for cell in cells {
-        record.push_field(cell.map_or(String::new(), cell_text).as_bytes());
+        match cell {
+            Some(cell) => record.push_field(cell_text(cell).as_bytes()),
+            None => record.push_field(b""),
+        }
     }
 }
 
@@ -99,13 +106,21 @@ pub fn issues_cover_row(covered: &[i64], issue: &Issue) -> bool {
 
 /// A JSON value as cell text: strings decoded, `null` empty, numbers and booleans as written,
 /// arrays and objects as compact JSON text.
-pub fn cell_text(raw: &RawValue) -> String {
+/// Borrowed from the text unless decoding changes it (escapes, nested values).
+pub fn cell_text(raw: &RawValue) -> Cow<'_, str> {
     let text = raw.get();
     match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()),
-        Some(b'[' | b'{') => compact(text),
-        _ if text == "null" => String::new(),
-        _ => text.to_string(),
+        // A string without escapes (or control characters, which serde refuses) is its text
+        // between the quotes.
+        Some(b'"') if !text.bytes().any(|b| b == b'\\' || b < 0x20) => {
+            Cow::Borrowed(&text[1..text.len() - 1])
+        }
+        Some(b'"') => {
+            Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string()))
+        }
+        Some(b'[' | b'{') => Cow::Owned(compact(text)),
+        _ if text == "null" => Cow::Borrowed(""),
+        _ => Cow::Borrowed(text),
     }
 }
 

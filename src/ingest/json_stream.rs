@@ -12,7 +12,6 @@
 //! (its cells are the column names; a cell that is not a string is an error issue and its
 //! text the name), every other array a row (a row of another length is ragged, as in CSV).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -22,9 +21,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::json_item::{
-    Item, cell_text, compact, duplicate_key_issue, issues_cover_row, not_object_issue,
+    Item, KeyIndex, cell_text, compact, duplicate_key_issue, issues_cover_row, not_object_issue,
     object_cells, push_cells,
 };
+use super::pipe::{pipe, scan_and_pipe};
 use super::scan::{Scan, ScanOutcome, scan, scan_rows};
 use super::source::{FileProblem, RowSource, Table};
 use crate::state::{Issue, IssueKind};
@@ -170,17 +170,19 @@ impl ArrayItems {
         while end > self.start && matches!(self.buf[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
             end -= 1;
         }
-        let Ok(text) = std::str::from_utf8(&self.buf[self.start..end]) else {
+        if std::str::from_utf8(&self.buf[self.start..end]).is_err() {
             return Ok(self.invalid("bytes that are not UTF-8"));
-        };
-        if text.is_empty() {
+        }
+        if end == self.start {
             return Ok(self.invalid("an empty item"));
         }
         let start = self.start;
         self.start += length;
-        Ok(Next::Item(
-            std::str::from_utf8(&self.buf[start..end]).unwrap_or_default(),
-        ))
+        // SAFETY: `buf[start..end]` was checked to be UTF-8 just above and is unchanged (the
+        // checked `&str` cannot be returned itself while `self.start` moves on).
+        Ok(Next::Item(unsafe {
+            std::str::from_utf8_unchecked(&self.buf[start..end])
+        }))
     }
 
     /// The length of the item at `start`, up to the `,` or `]` that ends it (at depth 0,
@@ -304,10 +306,11 @@ fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<
     };
     with_item_issues(&mut sample, sampled);
     let (owned, columns) = (path.to_path_buf(), sampled.clone());
+    let (pipe, rows) = pipe(Some(ByteRecord::from(sampled.keys.clone())));
     let full_scan = std::thread::spawn(move || {
         let mut pass1 = ArraySource::open(&owned, &columns)?;
         pass1.check = (!columns.complete).then(|| columns.without_item_issues());
-        let outcome = scan(&mut pass1, false)?;
+        let outcome = scan_and_pipe(&mut pass1, pipe)?;
         let columns = match pass1.check.take() {
             None => columns,
             Some(checked) if !checked.grew => checked,
@@ -321,7 +324,6 @@ fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<
             other => other,
         })
     });
-    let rows = ArraySource::open(path, sampled)?;
     let table = Table::new(
         None,
         base_name,
@@ -361,7 +363,7 @@ fn facts(columns: &Columns) -> Map<String, Value> {
 struct Columns {
     shape: Shape,
     keys: Vec<String>,
-    index: HashMap<String, usize>,
+    index: KeyIndex,
     /// Non-string header cells (arrays of arrays).
     header_issues: Vec<Issue>,
     /// Issues of items: repeated keys, items not of the array's shape.
@@ -433,7 +435,7 @@ fn read_columns(path: &Path, limit: i64) -> Result<ColumnsRead> {
     let mut columns = Columns {
         shape: Shape::Objects,
         keys: Vec::new(),
-        index: HashMap::new(),
+        index: KeyIndex::default(),
         header_issues: Vec::new(),
         issues: Vec::new(),
         not_rows: Vec::new(),
@@ -521,7 +523,7 @@ fn header(raw: &RawValue, columns: &mut Columns) -> std::result::Result<(), File
             );
         }
         // Repeated names are the naming step's business (Duplicate Header), as in CSV.
-        columns.keys.push(name);
+        columns.keys.push(name.into_owned());
     }
     Ok(())
 }
@@ -541,7 +543,7 @@ struct ArraySource {
     items: ArrayItems,
     shape: Shape,
     header: Option<ByteRecord>,
-    index: HashMap<String, usize>,
+    index: KeyIndex,
     width: usize,
     /// Data rows read.
     row: i64,

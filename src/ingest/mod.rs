@@ -25,6 +25,7 @@ mod json_item;
 mod json_stream;
 mod load;
 pub mod naming;
+mod pipe;
 mod preamble;
 mod progress;
 mod read;

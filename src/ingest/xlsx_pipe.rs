@@ -7,12 +7,13 @@
 //! order the run loads the tables, passing the one workbook (its shared strings) along.
 
 use std::io::{Read, Seek};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc;
 
 use calamine::{Cell, DataRef, Reader, Xlsx, XlsxError};
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
+use super::pipe::{Pipe, pipe, scan_and_pipe};
 use super::scan::{Scan, ScanOutcome, scan};
 use super::source::{RowSource, SliceSource, Table};
 use super::xlsx_stream::{self, RowBuffer, ref_text};
@@ -20,8 +21,6 @@ use crate::{Error, Result};
 
 /// Data rows in a sheet's sample (as for `.csv`).
 const SAMPLE_ROWS: u32 = 10_000;
-/// Rows per batch handed to the load.
-const BATCH: usize = 1024;
 
 /// The first rows of a sheet: their scan, header and the rectangle they span (one sheet's
 /// rows held at a time, not every sheet's).
@@ -111,29 +110,20 @@ pub fn tables<RS: Read + Seek + Send + 'static>(
     let (first, mut hand) = mpsc::channel::<Xlsx<RS>>();
     let mut tables = Vec::new();
     for sample in samples {
-        let (rows_tx, rows_rx) = mpsc::sync_channel(4);
-        let (spare_tx, spare_rx) = mpsc::channel();
         let (next_tx, next_rx) = mpsc::channel();
         let sheet = sample.sheet.clone();
-        let header = sample.header;
         let (first_row, columns) = (sample.first_row, sample.columns);
+        let (pipe, rows) = pipe(sample.header);
         let previous = std::mem::replace(&mut hand, next_rx);
         let full_scan = std::thread::spawn(move || {
             let mut workbook = previous
                 .recv()
                 .map_err(|_| Error::Invalid("the sheet before stopped".into()))?;
-            let pipe = (&rows_tx, spare_rx);
             let outcome = feed(&mut workbook, &sheet, first_row, columns, pipe);
             let _ = next_tx.send(workbook);
             outcome
         });
-        let rows = Box::new(PipeSource {
-            header,
-            batch: Vec::new().into_iter(),
-            batches: rows_rx,
-            used: Vec::with_capacity(BATCH),
-            spare: spare_tx,
-        });
+        let rows = Box::new(rows);
         let mut facts = Map::new();
         facts.insert("sheet".into(), Value::from(sample.sheet.as_str()));
         let base_name = format!("{stem}_{}", sample.sheet);
@@ -157,27 +147,19 @@ fn feed<RS: Read + Seek + Send>(
     sheet: &str,
     first_row: u32,
     columns: (u32, u32),
-    (rows, spare): (&SyncSender<Vec<ByteRecord>>, Receiver<Vec<ByteRecord>>),
+    pipe: Pipe,
 ) -> Result<ScanOutcome> {
     let mut reader = workbook
         .worksheet_cells_reader(sheet)
         .map_err(|err| Error::Invalid(err.to_string()))?;
-    let mut source = Feed {
+    let mut rows = SheetRows {
         cells: RowCells::new(|| reader.next_cell(), Some(columns)),
         started: false,
         next_row: first_row,
         first_col: columns.0,
         width: (columns.1 - columns.0) as usize + 1,
-        header_read: false,
-        scanned: false,
-        batch: Vec::with_capacity(BATCH),
-        rows,
-        spare: Vec::new(),
-        returned: spare,
     };
-    let outcome = scan(&mut source, false)?;
-    source.send()?;
-    Ok(outcome)
+    scan_and_pipe(&mut rows, pipe)
 }
 
 /// Why a sheet's cells stopped before their end.
@@ -289,64 +271,21 @@ fn fill(record: &mut ByteRecord, row: Option<&RowBuffer>, first_col: u32, width:
     }
 }
 
-/// The rows of the sheet's rectangle, for its thread's scan; each data row also goes to the
-/// load. Leading empty rows are left out, gaps are blank rows.
-struct Feed<'s, F> {
+/// The rows of the sheet's rectangle, header first. Leading empty rows are left out, gaps
+/// are blank rows.
+struct SheetRows<F> {
     cells: RowCells<F>,
     started: bool,
     next_row: u32,
     first_col: u32,
     width: usize,
-    header_read: bool,
-    /// The record holds a data row the scan has seen, for the load.
-    scanned: bool,
-    batch: Vec<ByteRecord>,
-    rows: &'s SyncSender<Vec<ByteRecord>>,
-    /// Records the load is done with, to fill again (no allocation per row).
-    spare: Vec<ByteRecord>,
-    returned: Receiver<Vec<ByteRecord>>,
 }
 
-impl<'a, F> Feed<'_, F>
-where
-    F: FnMut() -> std::result::Result<Option<Cell<DataRef<'a>>>, XlsxError>,
-{
-    /// Moves the row the scan has seen into the batch, a spare record in its place.
-    fn hand_over(&mut self, record: &mut ByteRecord) -> Result<()> {
-        if self.spare.is_empty()
-            && let Ok(spare) = self.returned.try_recv()
-        {
-            self.spare = spare;
-        }
-        let spare = self.spare.pop().unwrap_or_default();
-        self.batch.push(std::mem::replace(record, spare));
-        if self.batch.len() == BATCH {
-            self.send()?;
-        }
-        Ok(())
-    }
-
-    /// Hands the rows read so far to the load; an error once the load stopped taking them.
-    fn send(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        self.rows
-            .send(batch)
-            .map_err(|_| Error::Invalid("the load stopped reading the sheet".into()))
-    }
-}
-
-impl<'a, F> RowSource for Feed<'_, F>
+impl<'a, F> RowSource for SheetRows<F>
 where
     F: FnMut() -> std::result::Result<Option<Cell<DataRef<'a>>>, XlsxError> + Send,
 {
     fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
-        // The scan is done with the row read last (the last one too, when this call ends).
-        if std::mem::take(&mut self.scanned) {
-            self.hand_over(record)?;
-        }
         if !self.started {
             self.started = true;
             self.cells.next_row()?;
@@ -361,43 +300,6 @@ where
             fill(record, None, self.first_col, self.width);
         }
         self.next_row += 1;
-        self.scanned = self.header_read;
-        self.header_read = true;
         Ok(true)
-    }
-}
-
-/// The load's side: the header (from the sample), then the thread's batches. A thread that
-/// stopped early ends the rows; its scan's error then makes the load read the sheet again.
-struct PipeSource {
-    header: Option<ByteRecord>,
-    batch: std::vec::IntoIter<ByteRecord>,
-    batches: Receiver<Vec<ByteRecord>>,
-    /// Records given back for the thread to fill again.
-    used: Vec<ByteRecord>,
-    spare: std::sync::mpsc::Sender<Vec<ByteRecord>>,
-}
-
-impl RowSource for PipeSource {
-    fn read(&mut self, record: &mut ByteRecord) -> Result<bool> {
-        if let Some(header) = self.header.take() {
-            *record = header;
-            return Ok(true);
-        }
-        loop {
-            if let Some(mut next) = self.batch.next() {
-                std::mem::swap(record, &mut next);
-                self.used.push(next);
-                if self.used.len() == BATCH {
-                    let used = std::mem::replace(&mut self.used, Vec::with_capacity(BATCH));
-                    let _ = self.spare.send(used);
-                }
-                return Ok(true);
-            }
-            match self.batches.recv() {
-                Ok(batch) => self.batch = batch.into_iter(),
-                Err(_) => return Ok(false),
-            }
-        }
     }
 }
