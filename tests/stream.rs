@@ -580,3 +580,32 @@ fn a_json_array_loaded_while_scanned_gives_the_whole_arrays_table() {
         "{issues:?}"
     );
 }
+
+#[test]
+fn a_sheet_outside_the_fast_readers_plain_case_loads_as_calamine_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.xlsx");
+    let row = |r: u32, a: &str, b: &str| {
+        format!(
+            "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>{a}</t></is></c><c r=\"B{r}\" t=\"str\"><v>{b}</v></c></row>"
+        )
+    };
+    let plain = format!(
+        "{}{}{}",
+        row(1, "name", "note"),
+        row(2, "a &amp; b", "&#x263A;"),
+        row(3, "c", "d")
+    );
+    // A comment, an `_x000D_` escape and a CR LF that XML reads as LF: calamine's to read.
+    let odd = format!(
+        "{}<!-- sent by hand -->{}{}",
+        row(1, "name", "note"),
+        row(2, "a_x000D_b", "line\r\nnext"),
+        row(3, "c", "d")
+    );
+    hand_written_xlsx(&path, &[("Plain", &plain), ("Odd", &odd)]);
+    let db = dir.path().join("rssd.db");
+    assert_status(&ingest(&db, &[text(&path)]), 0);
+    assert_eq!(cells(&db, "odd_plain"), ["a & b|\u{263A}", "c|d"]);
+    assert_eq!(cells(&db, "odd_odd"), ["a\rb|line\nnext", "c|d"]);
+}

@@ -56,7 +56,7 @@ fn read_workbook(
     };
     let mut workbook = match workbook {
         Sheets::Xlsx(mut xlsx) if speculate => match xlsx_pipe::samples(&mut xlsx) {
-            Some(samples) => return xlsx_pipe::tables(xlsx, samples, stem).map(Ok),
+            Some(samples) => return xlsx_pipe::tables(xlsx, samples, stem, path).map(Ok),
             None => Sheets::Xlsx(xlsx),
         },
         other => other,

@@ -5,8 +5,8 @@
 //! their escapes) over a buffered reader; each item is then parsed on its own by serde_json,
 //! with the same exact-text rules as the rest of [`super::json`]. The file is read three
 //! times, as JSON Lines are: the columns (keys in order of first appearance) and the issues
-//! of each item, then pass 1 (the scan), then pass 2 (the load); a big array's pass 1 and
-//! pass 2 run at the same time, the load taking a sample's types (see `speculative_table`).
+//! of each item, then pass 1 (the scan), then pass 2 (the load); a big array is parsed once
+//! for both, the load taking a sample's types (see `speculative_table`).
 //!
 //! An array whose first item is an array is a table of arrays: the first array is the header
 //! (its cells are the column names; a cell that is not a string is an error issue and its
@@ -295,8 +295,8 @@ pub fn prepare_array(
 const SAMPLE_ROWS: u64 = 10_000;
 
 /// For big arrays: the table with the types of the first items, its rows ready to load at
-/// once, and the scan of the whole array running on another thread (the array is parsed
-/// twice at the same time, not one pass after the other). The loader checks the sample's
+/// once from the thread that scans the whole array (parsed once for both passes: see
+/// `pipe.rs`). The loader checks the sample's
 /// types against the whole array's; a later object with a key the sample's items lack fails
 /// that scan. Either way the array is read again the careful way. None: no sample.
 fn speculative_table(path: &Path, base_name: &str, sampled: &Columns) -> Result<Option<Table>> {

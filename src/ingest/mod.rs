@@ -37,8 +37,11 @@ mod staged;
 mod summary;
 mod tenant;
 mod wide;
+mod xlsx_book;
+mod xlsx_cells;
 mod xlsx_pipe;
 mod xlsx_stream;
+mod xlsx_xml;
 
 use std::any::Any;
 use std::collections::HashMap;

@@ -7,7 +7,8 @@
 //! order the run loads the tables, passing the one workbook (its shared strings) along.
 
 use std::io::{Read, Seek};
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 
 use calamine::{Cell, DataRef, Reader, Xlsx, XlsxError};
 use csv::ByteRecord;
@@ -16,6 +17,8 @@ use serde_json::{Map, Value};
 use super::pipe::{Pipe, pipe, scan_and_pipe};
 use super::scan::{Scan, ScanOutcome, scan};
 use super::source::{RowSource, SliceSource, Table};
+use super::xlsx_book::Book;
+use super::xlsx_cells::SheetCells;
 use super::xlsx_stream::{self, RowBuffer, ref_text};
 use crate::{Error, Result};
 
@@ -30,6 +33,17 @@ pub struct Sample {
     header: Option<ByteRecord>,
     first_row: u32,
     columns: (u32, u32),
+    /// The sample's first records (header first), which the fast reader must agree with.
+    guard: Vec<ByteRecord>,
+}
+
+/// Sample rows the fast reader's records are checked against (calamine read them).
+const GUARD_ROWS: usize = 1_000;
+
+/// What reads the sheets' XML on their threads, passed from one to the next.
+enum SheetReader<RS> {
+    Calamine(Xlsx<RS>),
+    Fast(Arc<Book>, PathBuf),
 }
 
 /// Samples every sheet; None when a sheet is not a plain case (an XML error, rows out of
@@ -90,37 +104,61 @@ pub fn samples<RS: Read + Seek>(workbook: &mut Xlsx<RS>) -> Option<Vec<Sample>> 
         let Ok(ScanOutcome::Done(scan)) = scan(&mut SliceSource::new(&records), false) else {
             return None;
         };
+        records.truncate(GUARD_ROWS + 1);
         samples.push(Sample {
             sheet,
             scan,
-            header: records.into_iter().next(),
+            header: records.first().cloned(),
             first_row,
             columns: (first_col, last_col),
+            guard: records,
         });
     }
     (!samples.is_empty()).then_some(samples)
 }
 
 /// The sheets' tables, sample scans done, their rows coming from their threads.
+/// The fast reader ([`super::xlsx_cells`]) takes the sheets when the workbook's parts are
+/// the plain case; calamine's cell reader otherwise.
 pub fn tables<RS: Read + Seek + Send + 'static>(
     workbook: Xlsx<RS>,
     samples: Vec<Sample>,
     stem: &str,
+    path: &Path,
 ) -> Result<Vec<Table>> {
-    let (first, mut hand) = mpsc::channel::<Xlsx<RS>>();
+    let book = Book::open(path)
+        .filter(|book| samples.iter().all(|s| book.sheet_entry(&s.sheet).is_some()));
+    let reader = match book {
+        Some(book) => {
+            // calamine's copy of the shared strings goes.
+            drop(workbook);
+            SheetReader::Fast(Arc::new(book), path.to_path_buf())
+        }
+        None => SheetReader::Calamine(workbook),
+    };
+    let (first, mut hand) = mpsc::channel::<SheetReader<RS>>();
     let mut tables = Vec::new();
     for sample in samples {
         let (next_tx, next_rx) = mpsc::channel();
         let sheet = sample.sheet.clone();
         let (first_row, columns) = (sample.first_row, sample.columns);
         let (pipe, rows) = pipe(sample.header);
+        let guard = sample.guard;
         let previous = std::mem::replace(&mut hand, next_rx);
         let full_scan = std::thread::spawn(move || {
-            let mut workbook = previous
+            let mut reader = previous
                 .recv()
                 .map_err(|_| Error::Invalid("the sheet before stopped".into()))?;
-            let outcome = feed(&mut workbook, &sheet, first_row, columns, pipe);
-            let _ = next_tx.send(workbook);
+            let sheet = SheetPlace {
+                name: &sheet,
+                first_row,
+                columns,
+            };
+            let outcome = match &mut reader {
+                SheetReader::Calamine(workbook) => feed(workbook, &sheet, pipe),
+                SheetReader::Fast(book, path) => feed_fast(book, path, &sheet, guard, pipe),
+            };
+            let _ = next_tx.send(reader);
             outcome
         });
         let rows = Box::new(rows);
@@ -137,28 +175,47 @@ pub fn tables<RS: Read + Seek + Send + 'static>(
         )?;
         tables.push(table.with_full_scan(full_scan));
     }
-    let _ = first.send(workbook);
+    let _ = first.send(reader);
     Ok(tables)
+}
+
+/// Where a sheet's table is: its name, first row and columns (the sample's).
+struct SheetPlace<'s> {
+    name: &'s str,
+    first_row: u32,
+    columns: (u32, u32),
 }
 
 /// One sheet's thread: its rows to the load, and the scan of them all.
 fn feed<RS: Read + Seek + Send>(
     workbook: &mut Xlsx<RS>,
-    sheet: &str,
-    first_row: u32,
-    columns: (u32, u32),
+    sheet: &SheetPlace,
     pipe: Pipe,
 ) -> Result<ScanOutcome> {
     let mut reader = workbook
-        .worksheet_cells_reader(sheet)
+        .worksheet_cells_reader(sheet.name)
         .map_err(|err| Error::Invalid(err.to_string()))?;
-    let mut rows = SheetRows {
-        cells: RowCells::new(|| reader.next_cell(), Some(columns)),
-        started: false,
-        next_row: first_row,
-        first_col: columns.0,
-        width: (columns.1 - columns.0) as usize + 1,
-    };
+    let mut rows = SheetRows::new(|| reader.next_cell(), sheet, Vec::new());
+    scan_and_pipe(&mut rows, pipe)
+}
+
+/// As [`feed`], the fast reader parsing the sheet's XML; its first records must be the
+/// sample's (an error otherwise, and the sheet is read again the careful way).
+fn feed_fast(
+    book: &Book,
+    path: &Path,
+    sheet: &SheetPlace,
+    guard: Vec<ByteRecord>,
+    pipe: Pipe,
+) -> Result<ScanOutcome> {
+    let zip_error = |err: zip4::result::ZipError| Error::Invalid(err.to_string());
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut zip = zip4::ZipArchive::new(file).map_err(zip_error)?;
+    let entry = book
+        .sheet_entry(sheet.name)
+        .ok_or_else(|| Error::Invalid("the sheet is gone".into()))?;
+    let mut cells = SheetCells::new(book, zip.by_name(entry).map_err(zip_error)?);
+    let mut rows = SheetRows::new(|| cells.next_cell(), sheet, guard);
     scan_and_pipe(&mut rows, pipe)
 }
 
@@ -279,6 +336,24 @@ struct SheetRows<F> {
     next_row: u32,
     first_col: u32,
     width: usize,
+    /// Records the first rows must equal, in order.
+    guard: std::vec::IntoIter<ByteRecord>,
+}
+
+impl<'a, F> SheetRows<F>
+where
+    F: FnMut() -> std::result::Result<Option<Cell<DataRef<'a>>>, XlsxError> + Send,
+{
+    fn new(next_cell: F, sheet: &SheetPlace, guard: Vec<ByteRecord>) -> SheetRows<F> {
+        SheetRows {
+            cells: RowCells::new(next_cell, Some(sheet.columns)),
+            started: false,
+            next_row: sheet.first_row,
+            first_col: sheet.columns.0,
+            width: (sheet.columns.1 - sheet.columns.0) as usize + 1,
+            guard: guard.into_iter(),
+        }
+    }
 }
 
 impl<'a, F> RowSource for SheetRows<F>
@@ -300,6 +375,13 @@ where
             fill(record, None, self.first_col, self.width);
         }
         self.next_row += 1;
+        if let Some(expected) = self.guard.next()
+            && expected != *record
+        {
+            return Err(Error::Invalid(
+                "the fast sheet reader disagrees with calamine's sample".into(),
+            ));
+        }
         Ok(true)
     }
 }
