@@ -1,15 +1,15 @@
 //! Each file as surveilr's `ingest files` records it, beside the orchestration rows: one
 //! `ur_ingest_session` per run, a `ur_ingest_session_fs_path` per root, a `uniform_resource`
 //! per distinct file (its bytes too, up to a size limit) and a `ur_ingest_session_fs_path_entry`
-//! per file walked. The file is copied into the row in chunks (incremental blob I/O); SQLite
-//! itself holds the row whole while it inserts it (see [`DEFAULT_STORE_CONTENT_LIMIT`]).
+//! per file walked. The file's bytes are bound to the row's insert; SQLite holds the row
+//! whole while it inserts it (see [`DEFAULT_STORE_CONTENT_LIMIT`]).
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use crate::Result;
@@ -17,11 +17,9 @@ use crate::state::new_id;
 
 /// Files up to this size keep their bytes in `uniform_resource.content` unless told
 /// otherwise. SQLite builds the whole row in memory when it writes it (`content` is not the
-/// row's last column, so even a zeroblob is expanded): storing a file costs about twice its
-/// size in memory for a moment, and this default keeps that under 64 MiB.
+/// row's last column, so even a zeroblob would be expanded): storing a file costs about twice
+/// its size in memory for a moment, and this default keeps that under 64 MiB.
 pub const DEFAULT_STORE_CONTENT_LIMIT: u64 = 32 * 1024 * 1024;
-/// The chunk the content is copied in.
-const CHUNK: usize = 1 << 20;
 
 /// What a walked file is, for its rows.
 pub(super) struct WalkedFile<'a> {
@@ -110,7 +108,7 @@ impl Resources {
         let extension = absolute
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let store = self.store_up_to.is_some_and(|limit| file.size <= limit);
+        let store = self.stores(conn, file.size);
         // Looked up rather than ON CONFLICT: an adopted table may lack surveilr's UNIQUE.
         let existing: Option<String> = conn
             .query_row(
@@ -130,31 +128,42 @@ impl Resources {
             return Ok(id);
         }
         let id = new_id();
-        let rowid: i64 = conn.query_row(
+        let mut insert = conn.prepare_cached(
             "INSERT INTO uniform_resource (uniform_resource_id, device_id, ingest_session_id,
                  ingest_fs_path_id, uri, content_digest, content, nature, size_bytes,
                  last_modified_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN zeroblob(?8) END, ?9, ?8, ?10, 'rssd')
-             RETURNING rowid",
-            params![
-                id,
-                self.device_id,
-                self.session_id,
-                fs_path_id,
-                uri,
-                file.digest,
-                store,
-                file.size as i64,
-                extension,
-                file.modified,
-            ],
-            |row| row.get(0),
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'rssd')",
         )?;
-        if store {
-            copy_content(conn, rowid, file.path, file.size)?;
+        let size = file.size as i64;
+        let values: [&dyn rusqlite::ToSql; 9] = [
+            &id,
+            &self.device_id,
+            &self.session_id,
+            &fs_path_id,
+            &uri,
+            &file.digest,
+            &Option::<&[u8]>::None,
+            &extension,
+            &size,
+        ];
+        for (index, value) in values.into_iter().enumerate() {
+            insert.raw_bind_parameter(index + 1, value)?;
         }
+        insert.raw_bind_parameter(10, &file.modified)?;
+        if store {
+            // SQLite copies the bytes when they are bound: the file's buffer goes before the
+            // row is built, so the bytes are held twice at most, never three times.
+            let content = read_content(file.path, file.size)?;
+            insert.raw_bind_parameter(7, content.as_slice())?;
+        }
+        insert.raw_execute()?;
         self.path_entry(conn, &fs_path_id, &id, absolute, root, file.relative)?;
         Ok(id)
+    }
+
+    /// True when a file of `size` bytes keeps its bytes in its row.
+    pub fn stores(&self, conn: &Connection, size: u64) -> bool {
+        self.store_up_to.is_some_and(|limit| size <= limit) && size <= largest_storable(conn)
     }
 
     fn fs_path(&mut self, conn: &Connection, root: &str) -> Result<String> {
@@ -212,20 +221,22 @@ fn root_of(absolute: &Path, relative: &str) -> String {
     root.to_string_lossy().into_owned()
 }
 
-/// Streams the file into the row's zero-filled blob. A file that shrank since it was measured
-/// keeps zeros at its end; one that grew is cut at the size recorded.
-fn copy_content(conn: &Connection, rowid: i64, path: &Path, size: u64) -> Result<()> {
-    let mut blob = conn.blob_open(MAIN_DB, c"uniform_resource", c"content", rowid, false)?;
-    let mut file = fs::File::open(path)?.take(size);
-    let mut buffer = vec![0u8; CHUNK.min(size as usize).max(1)];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        std::io::Write::write_all(&mut blob, &buffer[..read])?;
-    }
-    Ok(())
+/// The largest file SQLite can keep in one row (its length limit is the whole row's), with
+/// room for the row's other values.
+fn largest_storable(conn: &Connection) -> u64 {
+    let limit = conn
+        .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
+        .unwrap_or(0);
+    (limit.max(0) as u64).saturating_sub(1 << 16)
+}
+
+/// The file's bytes as measured: a file that grew since is cut at the size recorded, one that
+/// shrank keeps zeros at its end (its digest then tells).
+fn read_content(path: &Path, size: u64) -> Result<Vec<u8>> {
+    let mut content = Vec::with_capacity(size as usize);
+    fs::File::open(path)?.take(size).read_to_end(&mut content)?;
+    content.resize(size as usize, 0);
+    Ok(content)
 }
 
 /// UTC now as `YYYY-MM-DD HH:MM:SS.ffffff`, a time SQLite's date functions read.
@@ -238,6 +249,43 @@ fn now_micros() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_larger_than_sqlite_keeps_in_a_row_is_recorded_without_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::state::StateDb::open(dir.path().join("r.db"), &Default::default()).unwrap();
+        let conn = db.conn();
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, 100_000)
+            .unwrap();
+        let device = db.device().device_id.clone();
+        let mut resources = Resources::begin(conn, &device, "session", Some(u64::MAX)).unwrap();
+        for (name, size) in [("small.csv", 1_000usize), ("big.csv", 200_000)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![b'x'; size]).unwrap();
+            let file = WalkedFile {
+                path: &path,
+                relative: name,
+                digest: name,
+                size: size as u64,
+                modified: None,
+            };
+            resources.record(conn, &file).unwrap();
+        }
+        let stored: Vec<(String, Option<i64>)> = conn
+            .prepare("SELECT content_digest, length(content) FROM uniform_resource ORDER BY rowid")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            stored,
+            [
+                ("small.csv".to_string(), Some(1_000)),
+                ("big.csv".to_string(), None)
+            ]
+        );
+    }
 
     #[test]
     fn root_is_the_folder_given() {

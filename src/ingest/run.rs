@@ -33,6 +33,8 @@ use crate::{Error, Result};
 /// Page cache for the load, in KiB (negative `cache_size`): large enough that SQLite rarely
 /// spills dirty pages mid-transaction, small enough to keep a 1 GB load under 100 MB.
 const LOAD_CACHE_KIB: i64 = 32 * 1024;
+/// Pages in the WAL before a commit checkpoints them (SQLite's default is 1,000).
+const WAL_AUTOCHECKPOINT: i64 = 8192;
 /// After a big load's checkpoint, the WAL file is cut back to this size.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
@@ -47,7 +49,7 @@ pub fn ingest(
     let candidates = inputs::expand(inputs, &options.include, &options.exclude, db.path())?;
     let conn = db.conn();
     conn.execute_batch(&format!(
-        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 8192;"
+        "PRAGMA cache_size = -{LOAD_CACHE_KIB}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT};"
     ))?;
     staged::drop_orphans(conn)?;
     let mut session = db.begin_session(&options.nature, &options.args)?;
@@ -67,6 +69,7 @@ pub fn ingest(
         loaded: Vec::new(),
         progress: Progress::new(options.progress, candidates.len()),
         resources,
+        checkpoint_deferred: false,
     };
     for candidate in &candidates {
         // Ctrl-C or SIGTERM: stop between files, or between row batches (the file's
@@ -105,6 +108,8 @@ struct Run<'a> {
     progress: Progress,
     /// surveilr's records of each file (`uniform_resource` and its ingest session).
     resources: Resources,
+    /// This file's stored bytes wait for its load's checkpointer (autocheckpoint is off).
+    checkpoint_deferred: bool,
 }
 
 /// What is known about a file before its tables: the base of every entry's elaboration.
@@ -131,6 +136,15 @@ enum Recorded {
 
 impl Run<'_> {
     fn candidate(&mut self, session: &mut Session, candidate: &Candidate) -> Result<()> {
+        let done = self.candidate_tables(session, candidate);
+        if std::mem::take(&mut self.checkpoint_deferred) {
+            self.conn
+                .execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}"))?;
+        }
+        done
+    }
+
+    fn candidate_tables(&mut self, session: &mut Session, candidate: &Candidate) -> Result<()> {
         match candidate {
             Candidate::Problem {
                 source,
@@ -305,7 +319,14 @@ impl Run<'_> {
         elaboration: &mut Map<String, Value>,
     ) -> Result<()> {
         let conn = self.conn;
-        match write_transaction(conn, || self.resources.record(conn, walked)) {
+        // A big file's stored bytes are checkpointed by its staged load's checkpointer, on the
+        // other core while the rows load, not by this connection before they start.
+        if self.resources.stores(conn, walked.size) && walked.size >= staged::STAGED_FROM_BYTES {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+            self.checkpoint_deferred = true;
+        }
+        let recorded = write_transaction(conn, || self.resources.record(conn, walked));
+        match recorded {
             Ok(id) => {
                 elaboration.insert("uniform_resource_id".into(), json!(id));
                 Ok(())

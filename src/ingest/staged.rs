@@ -21,7 +21,7 @@ const STAGING_PREFIX: &str = "_rssd_staging_";
 pub const BATCHES_PER_COMMIT: u64 = 16;
 
 /// Files from this size on are staged (smaller ones gain nothing from a checkpoint overlap).
-const STAGED_FROM_BYTES: u64 = 1024 * 1024;
+pub const STAGED_FROM_BYTES: u64 = 1024 * 1024;
 
 /// True when a file of `size` bytes is worth staging on `conn`: a database file in WAL mode.
 pub fn worth_staging(conn: &Connection, size: u64) -> Result<bool> {
