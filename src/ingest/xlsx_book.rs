@@ -34,7 +34,11 @@ pub struct Book {
 impl Book {
     /// None when any part is outside the plain case (calamine then reads every sheet).
     pub fn open(path: &Path) -> Option<Book> {
-        let mut zip = ZipArchive::new(BufReader::new(File::open(path).ok()?)).ok()?;
+        Book::read(ZipArchive::new(BufReader::new(File::open(path).ok()?)).ok()?)
+    }
+
+    /// As [`Book::open`], from the workbook's zip.
+    pub fn read<R: Read + Seek>(mut zip: ZipArchive<R>) -> Option<Book> {
         let targets = relationships(&mut zip)?;
         let (names, is_1904) = workbook(&mut zip)?;
         let mut sheets = HashMap::new();

@@ -21,6 +21,7 @@ pub struct SheetCells<'b, R> {
     row: u32,
     col: u32,
     in_data: bool,
+    in_row: bool,
     value: String,
 }
 
@@ -32,6 +33,7 @@ impl<'b, R: Read> SheetCells<'b, R> {
             row: 0,
             col: 0,
             in_data: false,
+            in_row: false,
             value: String::new(),
         }
     }
@@ -45,7 +47,6 @@ impl<'b, R: Read> SheetCells<'b, R> {
             match self.input.kind {
                 Kind::Start if self.input.name() == b"sheetData" => return Ok(true),
                 Kind::Empty if self.input.name() == b"sheetData" => return Ok(false),
-                Kind::Other if self.input.tag.starts_with(b"!") => return Err(unsupported()),
                 _ => {}
             }
         }
@@ -63,15 +64,18 @@ impl<'b, R: Read> SheetCells<'b, R> {
                 return Err(unsupported());
             }
             match (self.input.kind, self.input.name()) {
-                (Kind::Start | Kind::Empty, b"row") => {
-                    if let Some(r) = self.input.attribute(b"r")? {
+                (Kind::Start | Kind::Empty, b"row") if !self.in_row => {
+                    if let [Some(r)] = self.input.attributes([b"r"])? {
                         self.row = position(r, false)?.0;
                     }
-                    if self.input.kind == Kind::Empty {
-                        (self.row, self.col) = (self.row + 1, 0);
+                    match self.input.kind {
+                        Kind::Empty => (self.row, self.col) = (self.row + 1, 0),
+                        _ => self.in_row = true,
                     }
                 }
-                (Kind::End, b"row") => (self.row, self.col) = (self.row + 1, 0),
+                (Kind::End, b"row") if self.in_row => {
+                    (self.row, self.col, self.in_row) = (self.row + 1, 0, false);
+                }
                 (Kind::Start | Kind::Empty, b"c") => return self.cell().map(Some),
                 (Kind::End, b"sheetData") => return Ok(None),
                 _ => return Err(unsupported()),
@@ -82,12 +86,13 @@ impl<'b, R: Read> SheetCells<'b, R> {
     /// The cell whose tag was just read.
     fn cell(&mut self) -> Result<Cell<DataRef<'b>>, XlsxError> {
         let input = &self.input;
-        let pos = match input.attribute(b"r")? {
+        let [r, s, t] = input.attributes([b"r", b"s", b"t"])?;
+        let pos = match r {
             Some(r) => position(r, true)?,
             None => (self.row, self.col),
         };
         self.col = pos.1 + 1;
-        let kind = match input.attribute(b"s")? {
+        let kind = match s {
             Some(style) => {
                 let id = std::str::from_utf8(style)
                     .ok()
@@ -97,7 +102,7 @@ impl<'b, R: Read> SheetCells<'b, R> {
             }
             None => Some(NumberKind::Number),
         };
-        let cell_type = CellType::of(input.attribute(b"t")?)?;
+        let cell_type = CellType::of(t)?;
         let mut value = DataRef::Empty;
         if input.kind == Kind::Empty {
             return Ok(Cell::new(pos, value));
@@ -387,5 +392,203 @@ mod tests {
             assert!(cells_of_xml(&sheet(cells)).is_err(), "{cells}");
         }
         assert!(cells_of_xml("<worksheet><sheetData><row>").is_err());
+    }
+}
+
+/// Mutated sheets, each read by both readers: the fast one never panics, and whenever it
+/// accepts a sheet, calamine reads the very same cells from it.
+#[cfg(test)]
+mod differential {
+    use std::io::{Cursor, Write};
+
+    use calamine::{Data, Reader, Xlsx};
+
+    use super::*;
+
+    const SHEET: &str = "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>id</t></is></c>\
+        <c r=\"B1\" t=\"s\"><v>0</v></c><c t=\"s\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\"><v>1.5</v></c>\
+        <c r=\"B2\" t=\"str\"><f>A2</f><v>a &amp; b</v></c><c r=\"C2\" s=\"1\"><v>45000</v></c>\
+        </row><row><c t=\"b\"><v>1</v></c><c t=\"inlineStr\"><is><r><t>x</t></r><r>\
+        <rPr><b/></rPr><t xml:space=\"preserve\"> y</t></r></is></c><c t=\"e\"><v>#N/A</v></c></row>";
+
+    const STRINGS: &str = "<si><t>shared</t></si><si><r><t>a</t></r><r><rPr><i/></rPr>\
+        <t xml:space=\"preserve\"> b</t></r></si>";
+
+    fn workbook(sheet_data: &str, strings: &str) -> Vec<u8> {
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let parts = [
+            (
+                "xl/workbook.xml",
+                format!(
+                    "<workbook xmlns=\"{main}\" xmlns:r=\"{rel}\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+                ),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                format!(
+                    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"{rel}/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"
+                ),
+            ),
+            (
+                "xl/sharedStrings.xml",
+                format!("<sst xmlns=\"{main}\">{strings}</sst>"),
+            ),
+            (
+                "xl/styles.xml",
+                format!(
+                    "<styleSheet xmlns=\"{main}\"><cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/></cellXfs></styleSheet>"
+                ),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(
+                    "<worksheet xmlns=\"{main}\"><sheetData>{sheet_data}</sheetData></worksheet>"
+                ),
+            ),
+        ];
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, body) in parts {
+            zip.start_file(name, stored).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    type Cells = Vec<((u32, u32), Data)>;
+
+    fn fast(bytes: &[u8]) -> Option<Cells> {
+        let book = Book::read(zip4::ZipArchive::new(Cursor::new(bytes)).ok()?)?;
+        let mut zip = zip4::ZipArchive::new(Cursor::new(bytes)).ok()?;
+        let entry = zip.by_name(book.sheet_entry("S")?).ok()?;
+        let mut reader = SheetCells::new(&book, entry);
+        let mut cells = Vec::new();
+        while let Some(cell) = reader.next_cell().ok()? {
+            cells.push((cell.get_position(), Data::from(cell.get_value().clone())));
+        }
+        Some(cells)
+    }
+
+    fn careful(bytes: &[u8]) -> Result<Cells, XlsxError> {
+        let mut book = Xlsx::new(Cursor::new(bytes))?;
+        let mut reader = book.worksheet_cells_reader("S")?;
+        let mut cells = Vec::new();
+        while let Some(cell) = reader.next_cell()? {
+            cells.push((cell.get_position(), Data::from(cell.get_value().clone())));
+        }
+        Ok(cells)
+    }
+
+    /// A small deterministic generator (no dependency for a test).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    fn mutate(text: &str, random: &mut Lcg) -> Vec<u8> {
+        const PIECES: [&[u8]; 32] = [
+            b"<",
+            b">",
+            b"&",
+            b";",
+            b"\"",
+            b"'",
+            b"/",
+            b"=",
+            b"\r\n",
+            b"\t",
+            b"_x000D_",
+            b"&#x41;",
+            b"&#0;",
+            b"&#xD800;",
+            b"\xC3\xA9",
+            b"<![CDATA[a]]>",
+            b"<?pi x?>",
+            b"<!--x-->",
+            b"<c>",
+            b"</c>",
+            b"<v>",
+            b"</v>",
+            b"<f/>",
+            b"<is>",
+            b"</is>",
+            b"<r>",
+            b"<t>",
+            b"</t>",
+            b" t=\"s\"",
+            b" r=\"A1\"",
+            b"<row>",
+            b"</row>",
+        ];
+        let mut bytes = text.as_bytes().to_vec();
+        for _ in 0..1 + random.below(3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = random.below(bytes.len());
+            match random.below(4) {
+                0 => {
+                    bytes.remove(at);
+                }
+                1 => {
+                    let piece = PIECES[random.below(PIECES.len())];
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+                2 => bytes[at] = b"0123456789 abrstvcA\"<>/="[random.below(24)],
+                _ => bytes.truncate(at),
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn mutated_sheets_read_as_calamine_reads_them_or_go_to_calamine() {
+        let original = workbook(SHEET, STRINGS);
+        assert_eq!(fast(&original), Some(careful(&original).unwrap()));
+        let mut random = Lcg(std::env::var("SEED")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(7));
+        let mutations = std::env::var("MUTATIONS").ok().and_then(|n| n.parse().ok());
+        let (mut accepted, mut refused) = (0, 0);
+        for i in 0..mutations.unwrap_or(3_000) {
+            // Mostly the sheet, sometimes the shared strings.
+            let (sheet, strings) = match i % 4 {
+                0 => (
+                    SHEET.to_string(),
+                    String::from_utf8(mutate(STRINGS, &mut random)),
+                ),
+                _ => (
+                    String::from_utf8(mutate(SHEET, &mut random)).unwrap_or_default(),
+                    Ok(STRINGS.to_string()),
+                ),
+            };
+            let (Ok(strings), false) = (strings, sheet.is_empty()) else {
+                continue;
+            };
+            let bytes = workbook(&sheet, &strings);
+            match fast(&bytes) {
+                Some(cells) => {
+                    accepted += 1;
+                    let expected = careful(&bytes).map_err(|e| e.to_string());
+                    assert_eq!(Ok(cells), expected, "{sheet}\n{strings}");
+                }
+                None => refused += 1,
+            }
+        }
+        // Both outcomes are exercised.
+        assert!(
+            accepted > 100 && refused > 100,
+            "{accepted} accepted, {refused} refused"
+        );
     }
 }

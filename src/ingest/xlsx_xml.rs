@@ -19,7 +19,7 @@ pub(super) enum Kind {
     Start,
     End,
     Empty,
-    /// `<?...?>` and `<!...>`.
+    /// `<?...?>`.
     Other,
 }
 
@@ -30,7 +30,7 @@ pub struct Input<R> {
     start: usize,
     end: usize,
     /// The last tag read, without `<`, `/` and `>`.
-    pub(super) tag: Vec<u8>,
+    tag: Vec<u8>,
     name_len: usize,
     pub(super) kind: Kind,
     /// The raw text before the last tag.
@@ -99,11 +99,23 @@ impl<R: Read> Input<R> {
     pub(super) fn next_tag(&mut self, keep_text: bool) -> Result<bool, XlsxError> {
         self.raw.clear();
         self.tag.clear();
-        if !self.take_until(b'<', keep_text)? {
+        // Text skipped is kept too: a reference in it must be closed, as XML wants.
+        let _ = keep_text;
+        if !self.take_until(b'<', true)? {
             return Ok(false);
+        }
+        if !references_closed(&self.raw) {
+            return Err(unsupported());
         }
         if !self.take_until(b'>', true)? {
             return Err(unsupported());
+        }
+        // A `>` inside a quoted attribute value does not end the tag.
+        while ends_in_quotes(&self.tag) {
+            self.tag.push(b'>');
+            if !self.take_until(b'>', true)? {
+                return Err(unsupported());
+            }
         }
         let tag = &mut self.tag;
         self.kind = match tag.first() {
@@ -111,7 +123,10 @@ impl<R: Read> Input<R> {
                 tag.remove(0);
                 Kind::End
             }
-            Some(b'?' | b'!') => Kind::Other,
+            // A declaration or processing instruction; comments, CDATA and DOCTYPE are not
+            // the plain case.
+            Some(b'?') if tag.len() > 1 && tag.ends_with(b"?") => Kind::Other,
+            Some(b'?' | b'!') => return Err(unsupported()),
             _ if tag.last() == Some(&b'/') => {
                 tag.pop();
                 Kind::Empty
@@ -122,6 +137,9 @@ impl<R: Read> Input<R> {
             .iter()
             .position(|b| b.is_ascii_whitespace())
             .unwrap_or(tag.len());
+        if self.kind == Kind::End && !tag[self.name_len..].trim_ascii().is_empty() {
+            return Err(unsupported());
+        }
         Ok(true)
     }
 
@@ -133,28 +151,51 @@ impl<R: Read> Input<R> {
         &self.tag[..self.name_len]
     }
 
-    /// The value of attribute `key` of the last tag, as written (no entity may be in it).
-    pub(super) fn attribute(&self, key: &[u8]) -> Result<Option<&[u8]>, XlsxError> {
+    /// The values of attributes `keys` of the last tag, as written. Every attribute is
+    /// checked as XML wants it (a name, `=`, a quoted value, each name once); an entity in a
+    /// wanted value is not the plain case.
+    pub(super) fn attributes<const N: usize>(
+        &self,
+        keys: [&[u8]; N],
+    ) -> Result<[Option<&[u8]>; N], XlsxError> {
+        let mut found = [None; N];
+        let mut seen: [&[u8]; 16] = [b""; 16];
+        let mut count = 0;
         let mut rest = &self.tag[self.name_len..];
         loop {
             rest = rest.trim_ascii_start();
             if rest.is_empty() {
-                return Ok(None);
+                return Ok(found);
             }
-            let eq = memchr::memchr(b'=', rest).ok_or_else(unsupported)?;
-            let name = rest[..eq].trim_ascii_end();
-            let after = rest[eq + 1..].trim_ascii_start();
+            let name_len = rest
+                .iter()
+                .position(|&b| b == b'=' || b.is_ascii_whitespace())
+                .ok_or_else(unsupported)?;
+            let name = &rest[..name_len];
+            let bad_name = |b: &u8| matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&' | b'/');
+            if name.is_empty() || name.iter().any(bad_name) || count == seen.len() {
+                return Err(unsupported());
+            }
+            if seen[..count].contains(&name) {
+                return Err(unsupported());
+            }
+            (seen[count], count) = (name, count + 1);
+            let after = rest[name_len..].trim_ascii_start();
+            let after = after
+                .strip_prefix(b"=")
+                .ok_or_else(unsupported)?
+                .trim_ascii_start();
             let quote = *after.first().ok_or_else(unsupported)?;
             if quote != b'"' && quote != b'\'' {
                 return Err(unsupported());
             }
             let len = memchr::memchr(quote, &after[1..]).ok_or_else(unsupported)?;
             let value = &after[1..1 + len];
-            if name == key {
-                if value.contains(&b'&') {
+            if let Some(i) = keys.iter().position(|key| *key == name) {
+                if value.contains(&b'&') || value.contains(&b'<') {
                     return Err(unsupported());
                 }
-                return Ok(Some(value));
+                found[i] = Some(value);
             }
             rest = &after[len + 2..];
         }
@@ -186,6 +227,33 @@ impl<R: Read> Input<R> {
     }
 }
 
+/// True when every `&` of a text has its `;` (and no other `&` before it).
+fn references_closed(text: &[u8]) -> bool {
+    let mut rest = text;
+    while let Some(at) = memchr::memchr(b'&', rest) {
+        match memchr::memchr(b';', &rest[at + 1..]) {
+            Some(semi) if !rest[at + 1..at + 1 + semi].contains(&b'&') => {
+                rest = &rest[at + semi + 2..];
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// True when a tag's text ends inside a quoted attribute value.
+fn ends_in_quotes(tag: &[u8]) -> bool {
+    let mut quote = None;
+    for &b in tag {
+        match quote {
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            Some(q) if b == q => quote = None,
+            _ => {}
+        }
+    }
+    quote.is_some()
+}
+
 /// `&name;` as its character: the five XML entities and character references.
 fn entity(name: &str) -> Option<char> {
     Some(match name {
@@ -195,10 +263,18 @@ fn entity(name: &str) -> Option<char> {
         "quot" => '"',
         "apos" => '\'',
         _ => {
-            let code = match name.strip_prefix("#x") {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => name.strip_prefix('#')?.parse().ok()?,
+            let number = name.strip_prefix('#')?;
+            let (digits, radix) = match number.strip_prefix('x') {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
             };
+            // As XML readers do: no sign, and no NUL.
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            let code = u32::from_str_radix(digits, radix)
+                .ok()
+                .filter(|&c| c != 0)?;
             return char::from_u32(code);
         }
     })
@@ -210,17 +286,17 @@ pub(super) fn read_string<R: Read>(
     input: &mut Input<R>,
     closing: &[u8],
 ) -> Result<String, XlsxError> {
-    let (mut text, mut runs, mut done) = (String::new(), false, false);
+    let (mut text, mut runs, mut done, mut in_run) = (String::new(), false, false, false);
     loop {
         if !input.next_tag(false)? {
             return Err(unsupported());
         }
-        if input.is(Kind::End, closing) {
+        if input.is(Kind::End, closing) && !in_run {
             return Ok(text);
         }
         match (input.kind, input.name()) {
-            (Kind::Start, b"r") => runs = true,
-            (Kind::End, b"r") => {}
+            (Kind::Start, b"r") if !in_run => (runs, in_run) = (true, true),
+            (Kind::End, b"r") if in_run => in_run = false,
             (Kind::Start, b"t") if !done => {
                 if !input.next_tag(true)? || !input.is(Kind::End, b"t") {
                     return Err(unsupported());
