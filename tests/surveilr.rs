@@ -2,6 +2,7 @@
 //! unchanged, each file recorded in `uniform_resource` (bytes exact), tenants, and scripts that
 //! use those tables the way public surveilr scripts do.
 
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::common::*;
@@ -29,11 +30,8 @@ fn columns_of(conn: &rusqlite::Connection, table: &str) -> Vec<String> {
         .collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -198,7 +196,17 @@ fn ingesting_a_folder_twice_records_each_file_once_and_each_walk_twice() {
     assert_eq!(rows.len(), 2, "an unchanged file keeps its one row");
     let (uri, digest, nature, size, content, modified) = &rows[0];
     assert!(uri.ends_with("/in/a.csv"), "{uri}");
-    assert_eq!(digest, &sha256_hex(a_bytes));
+    // surveilr's digest (SHA-1); rssd's entries keep their SHA-256.
+    assert_eq!(digest, &hex(&Sha1::digest(a_bytes)));
+    assert_eq!(
+        work.query(&format!(
+            "SELECT DISTINCT json_extract(elaboration, '$.content_sha256') FROM orchestration_session_entry
+              WHERE json_extract(elaboration, '$.uniform_resource_id') =
+                    (SELECT uniform_resource_id FROM uniform_resource WHERE uri = '{}')",
+            uri.replace('\'', "''")
+        )),
+        [[Some(hex(&Sha256::digest(a_bytes)))]]
+    );
     assert_eq!((nature.as_str(), *size), ("csv", a_bytes.len() as i64));
     assert_eq!(content.as_slice(), a_bytes, "the original bytes");
     assert!(modified.ends_with('Z'), "{modified}");

@@ -1,13 +1,15 @@
-//! What is recorded about a file's bytes: its SHA-256 and its time; and each table's digest
+//! What is recorded about a file's bytes: its digests and its time; and each table's digest
 //! at its last committed load, so that an unchanged file is recognised before it is read.
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
+use std::sync::{Arc, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::Result;
@@ -36,23 +38,56 @@ pub(super) fn last_ingested_digests(conn: &Connection) -> Result<HashMap<String,
     Ok(digests)
 }
 
-/// The SHA-256 of a file's bytes, in lower-case hex.
-pub(super) fn sha256_file(path: &Path) -> std::io::Result<String> {
+/// A file's digests, lower-case hex: SHA-256 (rssd's entries, `content_sha256`) and SHA-1
+/// (surveilr's `uniform_resource.content_digest`).
+pub(super) struct FileDigests {
+    pub sha256: String,
+    pub sha1: String,
+}
+
+/// Both digests in one read of the file, the SHA-1 on a second thread (the other core is
+/// idle while a file is hashed).
+pub(super) fn file_digests(path: &Path) -> std::io::Result<FileDigests> {
     let mut file = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    let (chunks, hashed) = mpsc::sync_channel::<Arc<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        let sha1 = scope.spawn(move || {
+            let mut hasher = Sha1::new();
+            for chunk in hashed {
+                hasher.update(chunk.as_slice());
+            }
+            hex(&hasher.finalize())
+        });
+        let mut hasher = Sha256::new();
+        let read = loop {
+            let mut buffer = vec![0u8; 1 << 20];
+            match file.read(&mut buffer) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    buffer.truncate(n);
+                    let chunk = Arc::new(buffer);
+                    hasher.update(chunk.as_slice());
+                    if chunks.send(chunk).is_err() {
+                        break Ok(());
+                    }
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+            }
+        };
+        drop(chunks);
+        let sha1 = sha1
+            .join()
+            .map_err(|_| std::io::Error::other("the SHA-1 thread stopped"))?;
+        read.map(|()| FileDigests {
+            sha256: hex(&hasher.finalize()),
+            sha1,
+        })
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a file time.

@@ -26,6 +26,7 @@ pub(super) struct WalkedFile<'a> {
     pub path: &'a Path,
     /// The path below the folder given (the file name for a file named directly).
     pub relative: &'a str,
+    /// surveilr's content digest: the SHA-1 of the bytes, lower-case hex.
     pub digest: &'a str,
     pub size: u64,
     pub modified: Option<String>,

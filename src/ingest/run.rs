@@ -9,7 +9,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::digest::{iso_time, last_ingested_digests, sha256_file};
+use super::digest::{file_digests, iso_time, last_ingested_digests};
 use super::drift::{Deliveries, source_key};
 use super::entry::{
     Admission, ColumnPlan, LoadOutcome, TableLoad, admission, close_entry, entry_report,
@@ -230,18 +230,18 @@ impl Run<'_> {
             );
             return self.no_table(session, source, elaboration, started, problem);
         }
-        let digest = match sha256_file(path) {
-            Ok(digest) => digest,
+        let digests = match file_digests(path) {
+            Ok(digests) => digests,
             Err(err) => {
                 return self.no_table(session, source, elaboration, started, unreadable(err));
             }
         };
-        elaboration.insert("content_sha256".into(), json!(digest));
+        elaboration.insert("content_sha256".into(), json!(digests.sha256));
         if source != "-" {
             let walked = WalkedFile {
                 path,
                 relative,
-                digest: &digest,
+                digest: &digests.sha1,
                 size: meta.len(),
                 modified: meta.modified().ok().map(iso_time),
             };
@@ -263,7 +263,7 @@ impl Run<'_> {
             path,
             stem,
             format,
-            digest,
+            digest: digests.sha256,
             size: meta.len(),
             elaboration,
             started,
