@@ -194,6 +194,7 @@ pub fn watch(
         scope,
         tracker: Tracker::new(options.settle),
         batch: Batch::new(options.batch_window),
+        new_folders: Vec::new(),
         log,
     };
     intake.run(&signals)
@@ -208,6 +209,9 @@ struct Intake<'a> {
     scope: Scope,
     tracker: Tracker,
     batch: Batch,
+    /// Folders that appeared, walked again when their time comes: a file written in one
+    /// before the watch on it was in place has no event of its own.
+    new_folders: Vec<(PathBuf, Instant)>,
     log: &'a mut dyn FnMut(&WatchEvent),
 }
 
@@ -224,6 +228,7 @@ impl Intake<'_> {
         loop {
             crate::interrupt::check()?;
             let now = Instant::now();
+            self.walk_new_folders(now);
             let settled = self.tracker.take_settled(now);
             self.batch.add(settled, now);
             if self.options.once && self.tracker.settling() == 0 {
@@ -238,7 +243,8 @@ impl Intake<'_> {
                 self.session(files)?;
                 continue;
             }
-            let wake_at = [self.tracker.next_due(), self.batch.closes_at()]
+            let folder_due = self.new_folders.iter().map(|(_, at)| *at).min();
+            let wake_at = [self.tracker.next_due(), self.batch.closes_at(), folder_due]
                 .into_iter()
                 .flatten()
                 .min();
@@ -277,11 +283,8 @@ impl Intake<'_> {
         for path in paths {
             if path.is_dir() {
                 // A folder made or moved in: its files may predate the watch on it.
-                let mut found = Vec::new();
-                self.scope.walk(&path, &mut found);
-                found
-                    .iter()
-                    .for_each(|file| self.tracker.observe(file, now));
+                self.observe_folder(&path, now);
+                self.new_folders.push((path, now + self.options.settle));
             } else if self.scope.takes(&path) {
                 self.tracker.observe(&path, now);
             }
@@ -289,16 +292,33 @@ impl Intake<'_> {
         Ok(())
     }
 
-    /// Notes every file of the inboxes (at startup, and when the watcher lost events).
-    fn rescan(&mut self) {
-        let mut found = Vec::new();
-        for inbox in self.scope.inboxes() {
-            self.scope.walk(inbox, &mut found);
+    /// Walks again the new folders whose time has come.
+    fn walk_new_folders(&mut self, now: Instant) {
+        let (due, later) = std::mem::take(&mut self.new_folders)
+            .into_iter()
+            .partition(|(_, at)| *at <= now);
+        self.new_folders = later;
+        for (folder, _) in due {
+            self.observe_folder(&folder, now);
         }
-        let now = Instant::now();
+    }
+
+    /// Notes every file under `folder` that the watch takes.
+    fn observe_folder(&mut self, folder: &Path, now: Instant) {
+        let mut found = Vec::new();
+        self.scope.walk(folder, &mut found);
         found
             .iter()
             .for_each(|file| self.tracker.observe(file, now));
+    }
+
+    /// Notes every file of the inboxes (at startup, and when the watcher lost events).
+    fn rescan(&mut self) {
+        let now = Instant::now();
+        let inboxes: Vec<PathBuf> = self.scope.inboxes().to_vec();
+        for inbox in &inboxes {
+            self.observe_folder(inbox, now);
+        }
     }
 
     /// Ingests `files` as one session, then moves them where they go.
