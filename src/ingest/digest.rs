@@ -43,12 +43,15 @@ pub(super) fn last_ingested_digests(conn: &Connection) -> Result<HashMap<String,
 pub(super) struct FileDigests {
     pub sha256: String,
     pub sha1: String,
+    /// The bytes hashed, when asked for (to store them: the same bytes as the digests).
+    pub content: Option<Vec<u8>>,
 }
 
 /// Both digests in one read of the file, the SHA-1 on a second thread (the other core is
-/// idle while a file is hashed).
-pub(super) fn file_digests(path: &Path) -> std::io::Result<FileDigests> {
+/// idle while a file is hashed); with `keep`, the bytes too (`keep` is the expected size).
+pub(super) fn file_digests(path: &Path, keep: Option<u64>) -> std::io::Result<FileDigests> {
     let mut file = fs::File::open(path)?;
+    let mut content = keep.map(|size| Vec::with_capacity(size as usize));
     let (chunks, hashed) = mpsc::sync_channel::<Arc<Vec<u8>>>(2);
     std::thread::scope(|scope| {
         let sha1 = scope.spawn(move || {
@@ -67,6 +70,9 @@ pub(super) fn file_digests(path: &Path) -> std::io::Result<FileDigests> {
                     buffer.truncate(n);
                     let chunk = Arc::new(buffer);
                     hasher.update(chunk.as_slice());
+                    if let Some(content) = content.as_mut() {
+                        content.extend_from_slice(&chunk);
+                    }
                     if chunks.send(chunk).is_err() {
                         break Ok(());
                     }
@@ -82,6 +88,7 @@ pub(super) fn file_digests(path: &Path) -> std::io::Result<FileDigests> {
         read.map(|()| FileDigests {
             sha256: hex(&hasher.finalize()),
             sha1,
+            content,
         })
     })
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -30,6 +29,8 @@ pub(super) struct WalkedFile<'a> {
     pub digest: &'a str,
     pub size: u64,
     pub modified: Option<String>,
+    /// The bytes to keep in the row (read with the digest), when they are to be kept.
+    pub content: Option<Vec<u8>>,
 }
 
 /// The run's ingest session and the roots it has recorded.
@@ -85,7 +86,7 @@ impl Resources {
     /// returns its `uniform_resource_id`. A file already recorded with the
     /// same device, digest, uri and size (unchanged) keeps its row, as surveilr keeps it, and
     /// this session's path entry points at it.
-    pub fn record(&mut self, conn: &Connection, file: &WalkedFile) -> Result<String> {
+    pub fn record(&mut self, conn: &Connection, file: &mut WalkedFile) -> Result<String> {
         let absolute = fs::canonicalize(file.path)?;
         let root = root_of(&absolute, file.relative);
         let known_root = self.roots.contains_key(&root);
@@ -100,7 +101,7 @@ impl Resources {
     fn record_at(
         &mut self,
         conn: &Connection,
-        file: &WalkedFile,
+        file: &mut WalkedFile,
         absolute: &Path,
         root: &str,
     ) -> Result<String> {
@@ -109,7 +110,6 @@ impl Resources {
         let extension = absolute
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let store = self.stores(conn, file.size);
         // Looked up rather than ON CONFLICT: an adopted table may lack surveilr's UNIQUE.
         let existing: Option<String> = conn
             .query_row(
@@ -151,10 +151,9 @@ impl Resources {
             insert.raw_bind_parameter(index + 1, value)?;
         }
         insert.raw_bind_parameter(10, &file.modified)?;
-        if store {
+        if let Some(content) = file.content.take() {
             // SQLite copies the bytes when they are bound: the file's buffer goes before the
             // row is built, so the bytes are held twice at most, never three times.
-            let content = read_content(file.path, file.size)?;
             insert.raw_bind_parameter(7, content.as_slice())?;
         }
         insert.raw_execute()?;
@@ -231,15 +230,6 @@ fn largest_storable(conn: &Connection) -> u64 {
     (limit.max(0) as u64).saturating_sub(1 << 16)
 }
 
-/// The file's bytes as measured: a file that grew since is cut at the size recorded, one that
-/// shrank keeps zeros at its end (its digest then tells).
-fn read_content(path: &Path, size: u64) -> Result<Vec<u8>> {
-    let mut content = Vec::with_capacity(size as usize);
-    fs::File::open(path)?.take(size).read_to_end(&mut content)?;
-    content.resize(size as usize, 0);
-    Ok(content)
-}
-
 /// UTC now as `YYYY-MM-DD HH:MM:SS.ffffff`, a time SQLite's date functions read.
 fn now_micros() -> String {
     chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
@@ -252,40 +242,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_larger_than_sqlite_keeps_in_a_row_is_recorded_without_its_bytes() {
+    fn a_file_larger_than_sqlite_keeps_in_a_row_is_not_stored_whatever_the_limit() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::state::StateDb::open(dir.path().join("r.db"), &Default::default()).unwrap();
         let conn = db.conn();
         conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, 100_000)
             .unwrap();
         let device = db.device().device_id.clone();
-        let mut resources = Resources::begin(conn, &device, "session", Some(u64::MAX)).unwrap();
-        for (name, size) in [("small.csv", 1_000usize), ("big.csv", 200_000)] {
-            let path = dir.path().join(name);
-            std::fs::write(&path, vec![b'x'; size]).unwrap();
-            let file = WalkedFile {
-                path: &path,
-                relative: name,
-                digest: name,
-                size: size as u64,
-                modified: None,
-            };
-            resources.record(conn, &file).unwrap();
-        }
-        let stored: Vec<(String, Option<i64>)> = conn
-            .prepare("SELECT content_digest, length(content) FROM uniform_resource ORDER BY rowid")
-            .unwrap()
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(
-            stored,
-            [
-                ("small.csv".to_string(), Some(1_000)),
-                ("big.csv".to_string(), None)
-            ]
-        );
+        let unlimited = Resources::begin(conn, &device, "session", Some(u64::MAX)).unwrap();
+        assert!(unlimited.stores(conn, 1_000));
+        assert!(!unlimited.stores(conn, 200_000));
+        let limited = Resources::begin(conn, &device, "session", Some(500)).unwrap();
+        assert!(!limited.stores(conn, 1_000));
+        let none = Resources::begin(conn, &device, "session", None).unwrap();
+        assert!(!none.stores(conn, 1));
     }
 
     #[test]

@@ -230,7 +230,9 @@ impl Run<'_> {
             );
             return self.no_table(session, source, elaboration, started, problem);
         }
-        let digests = match file_digests(path) {
+        let keep =
+            (source != "-" && self.resources.stores(self.conn, meta.len())).then_some(meta.len());
+        let mut digests = match file_digests(path, keep) {
             Ok(digests) => digests,
             Err(err) => {
                 return self.no_table(session, source, elaboration, started, unreadable(err));
@@ -238,14 +240,15 @@ impl Run<'_> {
         };
         elaboration.insert("content_sha256".into(), json!(digests.sha256));
         if source != "-" {
-            let walked = WalkedFile {
+            let mut walked = WalkedFile {
                 path,
                 relative,
                 digest: &digests.sha1,
+                content: digests.content.take(),
                 size: meta.len(),
                 modified: meta.modified().ok().map(iso_time),
             };
-            match self.record_resource(&walked, &mut elaboration) {
+            match self.record_resource(&mut walked, &mut elaboration) {
                 Ok(()) => {}
                 Err(Error::Io(err)) => {
                     return self.no_table(session, source, elaboration, started, unreadable(err));
@@ -315,7 +318,7 @@ impl Run<'_> {
     /// file's load then meets the same failure and records it as the entry's Load Error.
     fn record_resource(
         &mut self,
-        walked: &WalkedFile,
+        walked: &mut WalkedFile,
         elaboration: &mut Map<String, Value>,
     ) -> Result<()> {
         let conn = self.conn;
