@@ -2,7 +2,8 @@
 # What keeping each file's bytes in uniform_resource.content costs: the 1,000,000-row ingest
 # with --store-content (the default) against --no-store-content, in one run, each a fresh RSSD,
 # RUNS times alternating, best of each. Prints wall and CPU times, peak RSS and the ratio
-# (goal: at most 1.25). Generates its own data (bench/gen.py, standard library only).
+# (goal: at most 1.25), the medians, and the CPU time the host stole meanwhile (a shared VM
+# is noisy). Generates its own data (bench/gen.py, standard library only).
 #
 # Usage: bash bench/store-content.sh        (ROWS=1000000 RUNS=3)
 set -euo pipefail
@@ -39,11 +40,15 @@ once() {
     rm -f "$log" "$db" "$db-wal" "$db-shm"
 }
 off=() on=()
+steal() { awk 'NR == 1 {print $9}' /proc/stat; }
+STEAL0=$(steal)
 for _ in $(seq "$RUNS"); do
     off+=("$(once --no-store-content)")
     on+=("$(once --store-content)")
 done
+STOLEN=$(( $(steal) - STEAL0 ))
 pick() { printf '%s\n' "$@" | sort -n | head -1; }
+median() { printf '%s\n' "$@" | sort -n | awk '{w[NR] = $1} END {print w[int((NR + 1) / 2)]}'; }
 OFF=$(pick "${off[@]}")
 ON=$(pick "${on[@]}")
 read -r W0 C0 R0 <<<"$OFF"
@@ -52,3 +57,5 @@ printf '%-22s %8.2f s wall %7.2f s cpu %6s MB\n' "--no-store-content" "$W0" "$C0
 printf '%-22s %8.2f s wall %7.2f s cpu %6s MB\n' "--store-content" "$W1" "$C1" "$R1"
 awk -v a="$W1" -v b="$W0" -v c="$C1" -v d="$C0" 'BEGIN {
     printf "store-content / no-store-content = %.2f wall, %.2f cpu (goal <= 1.25)\n", a / b, c / d }'
+awk -v a="$(median "${on[@]}")" -v b="$(median "${off[@]}")" -v s="$STOLEN" -v t="$(getconf CLK_TCK)" 'BEGIN {
+    printf "medians: %.2f s against %.2f s = %.2f wall; CPU time stolen by the host meanwhile: %.1f s\n", a, b, a / b, s / t }'

@@ -6,6 +6,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
@@ -38,20 +39,54 @@ pub(super) fn last_ingested_digests(conn: &Connection) -> Result<HashMap<String,
     Ok(digests)
 }
 
-/// A file's digests, lower-case hex: SHA-256 (rssd's entries, `content_sha256`) and SHA-1
-/// (surveilr's `uniform_resource.content_digest`).
+/// A file's digests, lower-case hex: SHA-1 (surveilr's `uniform_resource.content_digest`) and
+/// SHA-256 (rssd's entries, `content_sha256`, see [`FileDigests::sha256`]).
 pub(super) struct FileDigests {
-    pub sha256: String,
     pub sha1: String,
+    sha256: Sha256Hex,
     /// The bytes hashed, when asked for (to store them: the same bytes as the digests).
-    pub content: Option<Vec<u8>>,
+    pub content: Option<Arc<Vec<u8>>>,
 }
 
-/// Both digests in one read of the file, the SHA-1 on a second thread (the other core is
-/// idle while a file is hashed); with `keep`, the bytes too (`keep` is the expected size).
+enum Sha256Hex {
+    Done(String),
+    /// Still hashing the kept bytes on its own thread, while they are stored.
+    Hashing(JoinHandle<String>),
+}
+
+impl FileDigests {
+    /// The SHA-256, once its thread is done.
+    pub fn sha256(self) -> std::io::Result<String> {
+        match self.sha256 {
+            Sha256Hex::Done(hex) => Ok(hex),
+            Sha256Hex::Hashing(thread) => thread
+                .join()
+                .map_err(|_| std::io::Error::other("the SHA-256 thread stopped")),
+        }
+    }
+}
+
+/// Both digests in one read of the file, on both cores. With `keep` (the expected size) the
+/// bytes are kept too, and the SHA-256 goes on hashing them while they are stored.
 pub(super) fn file_digests(path: &Path, keep: Option<u64>) -> std::io::Result<FileDigests> {
     let mut file = fs::File::open(path)?;
-    let mut content = keep.map(|size| Vec::with_capacity(size as usize));
+    let Some(size) = keep else {
+        return streamed_digests(file);
+    };
+    let mut content = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut content)?;
+    let content = Arc::new(content);
+    let hashed = Arc::clone(&content);
+    let sha256 = std::thread::spawn(move || hex(&Sha256::digest(hashed.as_slice())));
+    Ok(FileDigests {
+        sha1: hex(&Sha1::digest(content.as_slice())),
+        sha256: Sha256Hex::Hashing(sha256),
+        content: Some(content),
+    })
+}
+
+/// Both digests of a file not kept, read in chunks: the SHA-1 on a second thread.
+fn streamed_digests(mut file: fs::File) -> std::io::Result<FileDigests> {
     let (chunks, hashed) = mpsc::sync_channel::<Arc<Vec<u8>>>(2);
     std::thread::scope(|scope| {
         let sha1 = scope.spawn(move || {
@@ -70,9 +105,6 @@ pub(super) fn file_digests(path: &Path, keep: Option<u64>) -> std::io::Result<Fi
                     buffer.truncate(n);
                     let chunk = Arc::new(buffer);
                     hasher.update(chunk.as_slice());
-                    if let Some(content) = content.as_mut() {
-                        content.extend_from_slice(&chunk);
-                    }
                     if chunks.send(chunk).is_err() {
                         break Ok(());
                     }
@@ -86,9 +118,9 @@ pub(super) fn file_digests(path: &Path, keep: Option<u64>) -> std::io::Result<Fi
             .join()
             .map_err(|_| std::io::Error::other("the SHA-1 thread stopped"))?;
         read.map(|()| FileDigests {
-            sha256: hex(&hasher.finalize()),
             sha1,
-            content,
+            sha256: Sha256Hex::Done(hex(&hasher.finalize())),
+            content: None,
         })
     })
 }
@@ -131,5 +163,26 @@ mod tests {
         assert_eq!(iso_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_251_199);
         assert_eq!(iso_time(t), "2024-02-29T23:59:59Z");
+    }
+
+    #[test]
+    fn a_kept_file_and_a_streamed_one_have_the_same_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc.csv");
+        fs::write(&path, "abc").unwrap();
+        let streamed = file_digests(&path, None).unwrap();
+        assert!(streamed.content.is_none());
+        let kept = file_digests(&path, Some(3)).unwrap();
+        assert_eq!(
+            kept.content.as_deref().map(Vec::as_slice),
+            Some(&b"abc"[..])
+        );
+        for digests in [streamed, kept] {
+            assert_eq!(digests.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+            assert_eq!(
+                digests.sha256().unwrap(),
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            );
+        }
     }
 }

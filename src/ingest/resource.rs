@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use crate::Result;
+use crate::sql::BorrowedBlobStatement;
 use crate::state::new_id;
 
 /// Files up to this size keep their bytes in `uniform_resource.content` unless told
@@ -30,11 +31,13 @@ pub(super) struct WalkedFile<'a> {
     pub size: u64,
     pub modified: Option<String>,
     /// The bytes to keep in the row (read with the digest), when they are to be kept.
-    pub content: Option<Vec<u8>>,
+    pub content: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 /// The run's ingest session and the roots it has recorded.
-pub(super) struct Resources {
+pub(super) struct Resources<'c> {
+    /// The `uniform_resource` insert, its `content` last.
+    insert: BorrowedBlobStatement<'c>,
     session_id: String,
     device_id: String,
     /// Store files up to this many bytes; `None`: store none.
@@ -42,14 +45,14 @@ pub(super) struct Resources {
     roots: HashMap<String, String>,
 }
 
-impl Resources {
+impl<'c> Resources<'c> {
     /// Starts the run's `ur_ingest_session`; its elaboration names the orchestration session.
     pub fn begin(
-        conn: &Connection,
+        conn: &'c Connection,
         device_id: &str,
         orchestration_session_id: &str,
         store_up_to: Option<u64>,
-    ) -> Result<Resources> {
+    ) -> Result<Resources<'c>> {
         let session_id = new_id();
         let agent = json!({"name": "rssd", "version": env!("CARGO_PKG_VERSION")}).to_string();
         let elaboration = json!({"orchestration_session_id": orchestration_session_id}).to_string();
@@ -66,7 +69,15 @@ impl Resources {
                 break;
             }
         }
+        let insert = BorrowedBlobStatement::prepare(
+            conn,
+            "INSERT INTO uniform_resource (uniform_resource_id, device_id, ingest_session_id,
+                 ingest_fs_path_id, uri, content_digest, nature, size_bytes,
+                 last_modified_at, content, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'rssd')",
+        )?;
         Ok(Resources {
+            insert,
             session_id,
             device_id: device_id.to_string(),
             store_up_to,
@@ -129,12 +140,6 @@ impl Resources {
             return Ok(id);
         }
         let id = new_id();
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO uniform_resource (uniform_resource_id, device_id, ingest_session_id,
-                 ingest_fs_path_id, uri, content_digest, content, nature, size_bytes,
-                 last_modified_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'rssd')",
-        )?;
         let size = file.size as i64;
         let values: [&dyn rusqlite::ToSql; 9] = [
             &id,
@@ -143,20 +148,14 @@ impl Resources {
             &fs_path_id,
             &uri,
             &file.digest,
-            &Option::<&[u8]>::None,
             &extension,
             &size,
+            &file.modified,
         ];
-        for (index, value) in values.into_iter().enumerate() {
-            insert.raw_bind_parameter(index + 1, value)?;
-        }
-        insert.raw_bind_parameter(10, &file.modified)?;
-        if let Some(content) = file.content.take() {
-            // SQLite copies the bytes when they are bound: the file's buffer goes before the
-            // row is built, so the bytes are held twice at most, never three times.
-            insert.raw_bind_parameter(7, content.as_slice())?;
-        }
-        insert.raw_execute()?;
+        // The bytes are bound without a copy; the buffer goes once the row is in.
+        let content = file.content.take();
+        let content = content.as_deref().map(|c| c.as_slice());
+        self.insert.execute(&values, content)?;
         self.path_entry(conn, &fs_path_id, &id, absolute, root, file.relative)?;
         Ok(id)
     }

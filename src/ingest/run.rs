@@ -107,7 +107,7 @@ struct Run<'a> {
     loaded: Vec<LoadedEntry>,
     progress: Progress,
     /// surveilr's records of each file (`uniform_resource` and its ingest session).
-    resources: Resources,
+    resources: Resources<'a>,
     /// This file's stored bytes wait for its load's checkpointer (autocheckpoint is off).
     checkpoint_deferred: bool,
 }
@@ -238,23 +238,34 @@ impl Run<'_> {
                 return self.no_table(session, source, elaboration, started, unreadable(err));
             }
         };
-        elaboration.insert("content_sha256".into(), json!(digests.sha256));
-        if source != "-" {
-            let mut walked = WalkedFile {
-                path,
-                relative,
-                digest: &digests.sha1,
-                content: digests.content.take(),
-                size: meta.len(),
-                modified: meta.modified().ok().map(iso_time),
-            };
-            match self.record_resource(&mut walked, &mut elaboration) {
-                Ok(()) => {}
-                Err(Error::Io(err)) => {
-                    return self.no_table(session, source, elaboration, started, unreadable(err));
-                }
-                Err(err) => return Err(err),
+        let recorded = match source {
+            "-" => Ok(()),
+            _ => {
+                let mut walked = WalkedFile {
+                    path,
+                    relative,
+                    digest: &digests.sha1,
+                    content: digests.content.take(),
+                    size: meta.len(),
+                    modified: meta.modified().ok().map(iso_time),
+                };
+                self.record_resource(&mut walked, &mut elaboration)
             }
+        };
+        // The SHA-256 of stored bytes was hashed on the other core while they were stored.
+        let sha256 = match digests.sha256() {
+            Ok(sha256) => sha256,
+            Err(err) => {
+                return self.no_table(session, source, elaboration, started, unreadable(err));
+            }
+        };
+        elaboration.insert("content_sha256".into(), json!(sha256));
+        match recorded {
+            Ok(()) => {}
+            Err(Error::Io(err)) => {
+                return self.no_table(session, source, elaboration, started, unreadable(err));
+            }
+            Err(err) => return Err(err),
         }
         // Every entry has the same keys; formats fill in theirs.
         for key in ["encoding", "delimiter", "sheet"] {
@@ -266,7 +277,7 @@ impl Run<'_> {
             path,
             stem,
             format,
-            digest: digests.sha256,
+            digest: sha256,
             size: meta.len(),
             elaboration,
             started,
