@@ -48,6 +48,25 @@ pub fn write_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result<T>)
     }
 }
 
+/// Runs `work` in a write transaction, or in a savepoint when the caller (a loader) already
+/// holds a transaction.
+pub fn in_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    if conn.is_autocommit() {
+        return write_transaction(conn, work);
+    }
+    conn.execute_batch("SAVEPOINT rssd_work")?;
+    match work() {
+        Ok(value) => {
+            conn.execute_batch("RELEASE rssd_work")?;
+            Ok(value)
+        }
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK TO rssd_work; RELEASE rssd_work");
+            Err(err)
+        }
+    }
+}
+
 /// True when a table or view of that name exists in the main schema.
 pub fn object_exists(conn: &Connection, name: &str) -> Result<bool> {
     let found: i64 = conn.query_row(

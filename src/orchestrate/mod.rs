@@ -191,8 +191,13 @@ fn run_one(
     }
     let entry_id = match session.as_deref_mut() {
         Some(session) => {
-            let entry = session.add_entry_in_state(&source.src, None, &elaboration, ORCH_INIT)?;
-            session.entry_transition(&entry, ORCH_PROGRESS, "script started")?;
+            // One transaction: a kill never leaves an entry without a state.
+            let entry = crate::sql::in_transaction(conn, || {
+                let entry =
+                    session.add_entry_in_state(&source.src, None, &elaboration, ORCH_INIT)?;
+                session.entry_transition(&entry, ORCH_PROGRESS, "script started")?;
+                Ok(entry)
+            })?;
             Some(entry)
         }
         None => None,

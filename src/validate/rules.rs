@@ -12,7 +12,8 @@ use globset::{Glob, GlobMatcher};
 use rusqlite::Statement;
 use rusqlite::types::ValueRef;
 
-use super::stored::{cell_text, in_transaction};
+use super::stored::cell_text;
+use crate::sql::in_transaction;
 use crate::sql::quote_ident;
 use crate::state::{Exec, Issue, IssueKind, Session, Severity};
 use crate::{Error, Result};

@@ -8,25 +8,6 @@ use super::target::Target;
 use crate::Result;
 use crate::sql::quote_ident;
 
-/// Runs `work` in a write transaction, or in a savepoint when the caller (a loader) already
-/// holds one.
-pub(crate) fn in_transaction<T>(conn: &Connection, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    if conn.is_autocommit() {
-        return crate::sql::write_transaction(conn, work);
-    }
-    conn.execute_batch("SAVEPOINT rssd_validate")?;
-    match work() {
-        Ok(value) => {
-            conn.execute_batch("RELEASE rssd_validate")?;
-            Ok(value)
-        }
-        Err(err) => {
-            let _ = conn.execute_batch("ROLLBACK TO rssd_validate; RELEASE rssd_validate");
-            Err(err)
-        }
-    }
-}
-
 /// A stored cell as the text it was loaded from: NULL is the empty cell; text and blobs (the
 /// loader keeps text that does not fit a declared type as a blob) as they are; an INTEGER as
 /// its digits; a REAL as SQLite renders it (`%!.15g`), which for the values the loader stores

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use super::content::{self, RowChecker};
 use super::plan::Plan;
 use super::schema::TableSchema;
-use super::stored::in_transaction;
 use super::target::{Checked, Target};
 use super::{field::FieldType, foreign_keys, header};
 use crate::Result;
 use crate::ingest::{ColumnType, EntryHook, LoadedEntry, RowCheck};
+use crate::sql::in_transaction;
 use crate::state::query::{IssueCounts, issue_counts_by_entry};
 use crate::state::{Session, states};
 
