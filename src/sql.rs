@@ -159,18 +159,11 @@ fn bind_and_step(
         check(bind_copied(stmt, (index + 1) as c_int, value))?;
     }
     let at = (values.len() + 1) as c_int;
-    // SAFETY: `stmt` is prepared; `blob` outlives the statement (finalized by the caller).
-    check(unsafe {
-        match blob {
-            Some(bytes) => ffi::sqlite3_bind_blob64(
-                stmt,
-                at,
-                bytes.as_ptr().cast(),
-                bytes.len() as u64,
-                ffi::SQLITE_STATIC(),
-            ),
-            None => ffi::sqlite3_bind_null(stmt, at),
-        }
+    check(match blob {
+        // `blob` outlives this run of the statement: the caller unbinds it.
+        Some(bytes) => bind_blob(stmt, at, bytes, ffi::SQLITE_STATIC()),
+        // SAFETY: `stmt` is prepared.
+        None => unsafe { ffi::sqlite3_bind_null(stmt, at) },
     })?;
     // SAFETY: a prepared statement with its values bound.
     match unsafe { ffi::sqlite3_step(stmt) } {
@@ -195,15 +188,22 @@ fn bind_copied(stmt: *mut ffi::sqlite3_stmt, at: c_int, value: ValueRef) -> c_in
                 ffi::SQLITE_TRANSIENT(),
                 ffi::SQLITE_UTF8 as u8,
             ),
-            ValueRef::Blob(bytes) => ffi::sqlite3_bind_blob64(
-                stmt,
-                at,
-                bytes.as_ptr().cast(),
-                bytes.len() as u64,
-                ffi::SQLITE_TRANSIENT(),
-            ),
+            ValueRef::Blob(bytes) => bind_blob(stmt, at, bytes, ffi::SQLITE_TRANSIENT()),
         }
     }
+}
+
+/// Binds `bytes`: copied by SQLite with `SQLITE_TRANSIENT`, read in place with `SQLITE_STATIC`
+/// (then they must stay until the statement is unbound).
+fn bind_blob(
+    stmt: *mut ffi::sqlite3_stmt,
+    at: c_int,
+    bytes: &[u8],
+    destructor: ffi::sqlite3_destructor_type,
+) -> c_int {
+    let (pointer, length) = (bytes.as_ptr().cast(), bytes.len() as u64);
+    // SAFETY: `stmt` is prepared; `pointer` and `length` describe `bytes`.
+    unsafe { ffi::sqlite3_bind_blob64(stmt, at, pointer, length, destructor) }
 }
 
 fn sqlite_failure(db: *mut ffi::sqlite3, rc: c_int) -> crate::Error {

@@ -94,16 +94,8 @@ pub fn kill_after(db: &Path, args: &[&str], after: Duration) -> Killed {
 /// Kills the command as soon as its run has begun an entry (one more entry in the database
 /// than before it started), for a kill inside an entry.
 pub fn kill_inside_an_entry(db: &Path, args: &[&str]) -> Killed {
-    let entries = || count(db, "SELECT count(*) FROM orchestration_session_entry");
-    let before = entries();
-    let mut child = spawn(db, args);
-    while entries() == before {
-        if let Some(status) = child.try_wait().expect("wait on rssd") {
-            return Killed::Exited(status);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    kill_now(child)
+    let before = count(db, "SELECT count(*) FROM orchestration_session_entry");
+    kill_now(spawn_when_entries(db, args, before + 1))
 }
 
 fn kill_now(mut child: Child) -> Killed {
